@@ -1,0 +1,168 @@
+/**
+ * Stack config: every `cabalmail:*` key, its type, default and description, validated once into one typed
+ * object. The program reads config only here (see `loadStackConfig` in index.ts); components take arguments.
+ *
+ * Pulumi hands a program every config value as a string: `pulumi config set backup true` stores "true", and
+ * structured values (`pulumi config set --path 'mailDomains[0]' example.com`) arrive as JSON. The schema below
+ * turns those strings into typed values; its defaults are the ones Pulumi.yaml declares (a test keeps the two
+ * equal, because the Pulumi CLI applies Pulumi.yaml's defaults and unit tests under mocks do not).
+ */
+import { z } from "zod";
+
+/** Config keys live in the project's namespace: `cabalmail:backup`. */
+export const CONFIG_NAMESPACE = "cabalmail";
+
+const DOMAIN_RE = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const REGION_RE = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const DOMAIN_HINT = "must be a DNS domain name such as example.com: dot-separated labels of lower-case letters, digits and inner hyphens";
+
+const domainName = z.string().trim().toLowerCase().regex(DOMAIN_RE, DOMAIN_HINT);
+
+/** Parses a config string that holds JSON (booleans, numbers, lists); leaves anything else as it is. */
+function fromConfigString(value: unknown): unknown {
+    if (typeof value !== "string") return value;
+    try {
+        return JSON.parse(value);
+    } catch {
+        return value;
+    }
+}
+const structured = <T extends z.ZodType>(schema: T) => z.preprocess(fromConfigString, schema);
+const days = (what: string) =>
+    z.number({ error: `must be a whole number of days` }).int(`must be a whole number of days`).min(1, `${what} must be at least 1 day`).max(36500, `${what} must be at most 36500 days (AWS Backup's limit)`);
+
+export const stackConfigSchema = z
+    .object({
+        controlDomain: domainName
+            .describe("The operator's domain. The mail hosts live under it: smtp-in.<controlDomain> (MX), imap.<controlDomain>, smtp-out.<controlDomain>.")
+            .meta({ fix: "pulumi config set controlDomain mail-admin.example.org" }),
+        mailDomains: structured(
+            z.array(domainName, { error: "must be a list of domain names" }).min(1, "must list at least one mail domain"),
+        )
+            .describe("Apex domains on which addresses are created: shop@acme.<mailDomain>. One or more.")
+            .meta({ fix: "pulumi config set --path 'mailDomains[0]' example.com" }),
+        backup: structured(z.boolean({ error: "must be true or false" }).default(false))
+            .describe("Back up the mail (EFS) and the address table (DynamoDB) with AWS Backup into a vault that Pulumi protects: a stack with backups cannot be destroyed without deliberate steps (see README).")
+            .meta({ fix: "pulumi config set backup true" }),
+        availabilityZones: structured(
+            z.number({ error: "must be a whole number" }).int("must be a whole number").min(2, "must be at least 2: the load balancer and the mail store span two zones or more").max(6, "must be at most 6").default(2),
+        )
+            .describe("How many availability zones the network, the mail store and the load balancer span.")
+            .meta({ fix: "pulumi config set availabilityZones 2" }),
+        natGateway: structured(z.boolean({ error: "must be true or false" }).default(false))
+            .describe("Give the private subnets a NAT gateway with a fixed Elastic IP. Off by default: it would double the monthly cost.")
+            .meta({ fix: "pulumi config set natGateway false" }),
+        protectData: structured(z.boolean({ error: "must be true or false" }).default(false))
+            .describe("Protect the mail file system and the address table with Pulumi's protect option, so `pulumi destroy` stops before deleting mail or addresses.")
+            .meta({ fix: "pulumi config set protectData true" }),
+        backupSchedule: z
+            .string()
+            .trim()
+            .regex(/^cron\(\S+( \S+){5}\)$/, "must be an AWS cron expression with six fields, such as cron(0 5 * * ? *)")
+            .default("cron(0 5 * * ? *)")
+            .describe("When the nightly backup runs, as an AWS cron expression in UTC.")
+            .meta({ fix: "pulumi config set backupSchedule 'cron(0 5 * * ? *)'" }),
+        backupColdStorageAfterDays: structured(days("backupColdStorageAfterDays").default(30))
+            .describe("Days after which a recovery point moves to cold storage.")
+            .meta({ fix: "pulumi config set backupColdStorageAfterDays 30" }),
+        backupDeleteAfterDays: structured(days("backupDeleteAfterDays").default(120))
+            .describe("Days after which a recovery point is deleted. AWS Backup requires at least 90 days after cold storage begins.")
+            .meta({ fix: "pulumi config set backupDeleteAfterDays 120" }),
+        backupMinRetentionDays: structured(days("backupMinRetentionDays").default(7))
+            .describe("Vault lock: the shortest retention the vault accepts; no recovery point can be deleted earlier.")
+            .meta({ fix: "pulumi config set backupMinRetentionDays 7" }),
+        backupMaxRetentionDays: structured(days("backupMaxRetentionDays").default(3650))
+            .describe("Vault lock: the longest retention the vault accepts.")
+            .meta({ fix: "pulumi config set backupMaxRetentionDays 3650" }),
+        backupCopyRegion: z
+            .string()
+            .trim()
+            .regex(REGION_RE, "must be an AWS region name such as us-west-2")
+            .optional()
+            .describe("Optional second region: every recovery point is also copied to a protected, locked vault there.")
+            .meta({ fix: "pulumi config set backupCopyRegion us-west-2 (or pulumi config rm backupCopyRegion)" }),
+    })
+    .strict();
+
+/** The stack's config, typed and validated. */
+export type StackConfig = z.output<typeof stackConfigSchema> & {
+    /** The stack's AWS region (`aws:region`). */
+    region: string;
+};
+
+/** Raw config as Pulumi hands it over: key (without namespace) → string. */
+export type RawConfig = Record<string, string | undefined>;
+
+/** Thrown for invalid config; index.ts turns it into a `pulumi.RunError` (message only, no stack trace). */
+export class StackConfigError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "StackConfigError";
+    }
+}
+
+/** Every key the schema knows, with its description, default and fix hint: for Pulumi.yaml checks and the README. */
+export function configKeys(): { key: string; description: string; default?: unknown; fix: string }[] {
+    const json = z.toJSONSchema(stackConfigSchema, { io: "input", unrepresentable: "any" }) as {
+        properties: Record<string, { description?: string; default?: unknown; fix?: string }>;
+    };
+    return Object.entries(json.properties).map(([key, p]) => ({ key, description: p.description ?? "", default: p.default, fix: p.fix ?? "" }));
+}
+
+function fixFor(key: string): string {
+    return configKeys().find((k) => k.key === key)?.fix ?? `pulumi config set ${key} <value>`;
+}
+
+function fail(key: string, got: unknown, problem: string, fix = fixFor(key)): never {
+    const shown = got === undefined ? "nothing (the key is not set)" : JSON.stringify(got);
+    throw new StackConfigError(`Invalid stack config ${CONFIG_NAMESPACE}:${key}: ${problem}; got ${shown}. Fix: ${fix}`);
+}
+
+/**
+ * Validates raw config (as strings, keyed without the namespace) and the stack's region into a StackConfig.
+ * Throws a StackConfigError naming the key, the bad value and the fix: the first problem found.
+ */
+export function parseStackConfig(raw: RawConfig, region: string | undefined): StackConfig {
+    if (!region) throw new StackConfigError("Invalid stack config aws:region: the stack has no AWS region; got nothing (the key is not set). Fix: pulumi config set aws:region us-east-1");
+    const present = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
+    const result = stackConfigSchema.safeParse(present);
+    if (!result.success) {
+        const issue = result.error.issues[0];
+        if (issue.code === "unrecognized_keys") {
+            const key = issue.keys[0];
+            const known = configKeys().map((k) => k.key).join(", ");
+            fail(key, present[key], `is not a config key of this project (known keys: ${known})`, `pulumi config rm ${key}`);
+        }
+        const [key, index] = issue.path as [string, number | undefined];
+        let got: unknown = present[key];
+        if (typeof index === "number") {
+            const list = fromConfigString(got);
+            got = Array.isArray(list) ? list[index] : got;
+            fail(`${key}[${index}]`, got, issue.message, fixFor(key));
+        }
+        fail(key, got, issue.message);
+    }
+    const config = { ...result.data, region: region! };
+
+    const seen = new Set<string>();
+    for (const domain of config.mailDomains) {
+        if (seen.has(domain)) fail("mailDomains", present.mailDomains, `lists ${domain} twice`, "list each mail domain once: pulumi config set --path 'mailDomains[N]' ...");
+        seen.add(domain);
+        if (domain === config.controlDomain) {
+            fail("mailDomains", present.mailDomains, `includes the controlDomain ${domain}; the mail hosts' names live there, so addresses need a domain of their own`, "use a separate domain for addresses, or another controlDomain");
+        }
+    }
+    if (config.backupCopyRegion === region) {
+        fail("backupCopyRegion", present.backupCopyRegion, `is the stack's own region (aws:region = ${region}); a copy there survives no regional outage`, "pulumi config set backupCopyRegion <another region> (or pulumi config rm backupCopyRegion)");
+    }
+    if (config.backupDeleteAfterDays < config.backupColdStorageAfterDays + 90) {
+        fail("backupDeleteAfterDays", present.backupDeleteAfterDays ?? config.backupDeleteAfterDays, `must be at least 90 days after backupColdStorageAfterDays (${config.backupColdStorageAfterDays}), as AWS Backup requires`, `pulumi config set backupDeleteAfterDays ${config.backupColdStorageAfterDays + 90}`);
+    }
+    if (config.backupMinRetentionDays > config.backupMaxRetentionDays) {
+        fail("backupMinRetentionDays", present.backupMinRetentionDays ?? config.backupMinRetentionDays, `must not exceed backupMaxRetentionDays (${config.backupMaxRetentionDays})`);
+    }
+    if (config.backupDeleteAfterDays < config.backupMinRetentionDays || config.backupDeleteAfterDays > config.backupMaxRetentionDays) {
+        fail("backupDeleteAfterDays", present.backupDeleteAfterDays ?? config.backupDeleteAfterDays, `must lie within the vault lock's retention, backupMinRetentionDays (${config.backupMinRetentionDays}) to backupMaxRetentionDays (${config.backupMaxRetentionDays}), or the locked vault refuses every recovery point`);
+    }
+    return config;
+}
