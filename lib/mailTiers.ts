@@ -32,6 +32,12 @@ export const MAIL_MOUNTS = {
     queue: "/var/spool/postfix",
 } as const;
 
+/**
+ * The one POSIX owner of the mailbox tree. The MailStore's mailbox access point enforces it, so the imap tier's
+ * Dovecot must run mail processes as this uid/gid (a static userdb: no OS account per mail user).
+ */
+export const MAILBOX_OWNER = { uid: 5000, gid: 5000 } as const;
+
 /** Environment variables the images read. */
 export const MAIL_ENV = {
     /** Every tier: the AddressStore table name. */
