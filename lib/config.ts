@@ -166,3 +166,23 @@ export function parseStackConfig(raw: RawConfig, region: string | undefined): St
     }
     return config;
 }
+
+/**
+ * Reads the stack's `cabalmail:*` config and `aws:region` from the Pulumi runtime and validates them. Invalid
+ * config becomes a `pulumi.RunError`: the CLI prints its message alone, without a stack trace.
+ */
+export function loadStackConfig(): StackConfig {
+    // Imported here so that the pure parser above stays usable without the Pulumi runtime.
+    const pulumi: typeof import("@pulumi/pulumi") = require("@pulumi/pulumi");
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    const raw: RawConfig = {};
+    for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
+        if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = value;
+    }
+    try {
+        return parseStackConfig(raw, new pulumi.Config("aws").get("region"));
+    } catch (error) {
+        if (error instanceof StackConfigError) throw new pulumi.RunError(error.message);
+        throw error;
+    }
+}

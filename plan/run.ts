@@ -1,0 +1,37 @@
+/** Runs the program under mocks in a child process (see engine.ts) and returns its plan. */
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { PROJECT_ROOT, readStackConfig } from "./stackFile";
+import type { Plan } from "./types";
+
+export interface PlanOptions {
+    /** Stack name: its config comes from Pulumi.<stack>.yaml. Defaults to "prod". */
+    stack?: string;
+    /** Config overrides, `key` or `namespace:key` → value, as `pulumi config set` takes them. */
+    config?: Record<string, string>;
+}
+
+/** The plan for a stack, or the program's failure in `plan.error`. Rejects only if the engine itself breaks. */
+export async function runPlan(options: PlanOptions = {}): Promise<Plan> {
+    const stack = options.stack ?? "prod";
+    const config = readStackConfig(stack, options.config);
+    const dir = mkdtempSync(path.join(tmpdir(), "cabalmail-plan-"));
+    try {
+        const requestFile = path.join(dir, "request.json");
+        const resultFile = path.join(dir, "plan.json");
+        writeFileSync(requestFile, JSON.stringify({ stack, config, program: path.join(PROJECT_ROOT, "index.ts") }));
+        await new Promise<void>((resolve, reject) => {
+            execFile(
+                process.execPath,
+                ["-r", "ts-node/register/transpile-only", path.join(__dirname, "engine.ts"), requestFile, resultFile],
+                { cwd: PROJECT_ROOT, maxBuffer: 64 * 1024 * 1024 },
+                (error, _stdout, stderr) => (error ? reject(new Error(`the plan engine failed: ${stderr || error.message}`)) : resolve()),
+            );
+        });
+        return JSON.parse(readFileSync(resultFile, "utf8")) as Plan;
+    } finally {
+        rmSync(dir, { recursive: true, force: true });
+    }
+}
