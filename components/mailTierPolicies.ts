@@ -6,7 +6,8 @@
  * The rules they encode:
  * - every task role may only read the address table (GetItem on the table, Query on the table and its
  *   indexes): nothing in the mail tiers writes or deletes an address;
- * - every task role may mount only its own EFS access point, never as root;
+ * - every task role may mount only its own EFS access point; only the MTA tiers (whose Postfix queue must be
+ *   owned by root) may do so as root, and only on their own queue's access point;
  * - an execution role pulls only its own image, writes only its own log group and reads only its own secrets;
  * - the SES relay's SMTP user may only send raw mail as the configured mail domains.
  * No statement on data has a wildcard action or resource. The one `Resource: "*"` is ecr:GetAuthorizationToken,
@@ -30,8 +31,15 @@ export interface PolicyDocument {
 /** Reading one address (GetItem) and listing addresses through an index (Query). Nothing that writes. */
 export const ADDRESS_READ_ACTIONS = ["dynamodb:GetItem", "dynamodb:Query"] as const;
 
-/** What an EFS client needs to mount read-write. Deliberately not ClientRootAccess: the access point sets the owner. */
+/** What an EFS client needs to mount read-write. */
 export const EFS_MOUNT_ACTIONS = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"] as const;
+
+/**
+ * Tiers whose mount needs root: Postfix's queue directory is owned by root and Postfix chowns its subdirectories
+ * to its own users, so the queue access points cannot squash to one POSIX user. The imap tier's mailbox access point
+ * enforces the one mail user instead, and its role gets no root access.
+ */
+export const ROOT_MOUNT_TIERS: readonly MailTierName[] = ["smtp-in", "smtp-out"];
 
 /** Pulling one image from one ECR repository (after the registry-wide login token). */
 export const ECR_PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"] as const;
@@ -60,7 +68,7 @@ export interface TaskRolePolicyInput {
     accessPointArn: string;
 }
 
-/** The task role of one mail tier: read the address table, mount its own access point. Same shape for all three tiers. */
+/** The task role of one mail tier: read the address table, mount its own access point (as root for the MTA tiers). */
 export function mailTaskRolePolicy(tier: MailTierName, input: TaskRolePolicyInput): PolicyDocument {
     requireArn(`${tier} task role: tableArn`, input.tableArn, "dynamodb");
     input.indexArns.forEach((arn) => {
@@ -78,7 +86,7 @@ export function mailTaskRolePolicy(tier: MailTierName, input: TaskRolePolicyInpu
             {
                 Sid: "MountOwnAccessPoint",
                 Effect: "Allow",
-                Action: [...EFS_MOUNT_ACTIONS],
+                Action: ROOT_MOUNT_TIERS.includes(tier) ? [...EFS_MOUNT_ACTIONS, "elasticfilesystem:ClientRootAccess"] : [...EFS_MOUNT_ACTIONS],
                 Resource: [input.fileSystemArn],
                 Condition: { StringEquals: { "elasticfilesystem:AccessPointArn": input.accessPointArn } },
             },

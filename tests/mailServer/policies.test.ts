@@ -52,11 +52,12 @@ describe("mail tier task roles (evaluated by an IAM simulator)", () => {
                 assert.equal(await decide([policy], "dynamodb:Query", `${otherTable}/index/byUser`), "ImplicitlyDenied");
             });
 
-            it("may mount its own access point read-write, and no other, and never as root", async () => {
+            const rootOnOwnQueue = tier !== "imap";
+            it(`may mount its own access point read-write, and no other${rootOnOwnQueue ? ", as root (the Postfix queue)" : ", never as root"}`, async () => {
                 const own = { "elasticfilesystem:AccessPointArn": accessPoints[tier] };
                 assert.equal(await decide([policy], "elasticfilesystem:ClientMount", fileSystem, own), "Allowed");
                 assert.equal(await decide([policy], "elasticfilesystem:ClientWrite", fileSystem, own), "Allowed");
-                assert.equal(await decide([policy], "elasticfilesystem:ClientRootAccess", fileSystem, own), "ImplicitlyDenied");
+                assert.equal(await decide([policy], "elasticfilesystem:ClientRootAccess", fileSystem, own), rootOnOwnQueue ? "Allowed" : "ImplicitlyDenied");
                 assert.equal(await decide([policy], "elasticfilesystem:ClientMount", fileSystem, {}), "ImplicitlyDenied", "a mount without an access point");
                 for (const [other, otherAccessPoint] of Object.entries(accessPoints)) {
                     if (other === tier) continue;
@@ -64,6 +65,11 @@ describe("mail tier task roles (evaluated by an IAM simulator)", () => {
                         await decide([policy], "elasticfilesystem:ClientMount", fileSystem, { "elasticfilesystem:AccessPointArn": otherAccessPoint }),
                         "ImplicitlyDenied",
                         `${tier} mounting ${other}'s access point`,
+                    );
+                    assert.equal(
+                        await decide([policy], "elasticfilesystem:ClientRootAccess", fileSystem, { "elasticfilesystem:AccessPointArn": otherAccessPoint }),
+                        "ImplicitlyDenied",
+                        `${tier} as root on ${other}'s access point`,
                     );
                 }
             });
