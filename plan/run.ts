@@ -1,6 +1,6 @@
 /** Runs the program under mocks in a child process (see engine.ts) and returns its plan. */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { PROJECT_ROOT, readStackConfig } from "./stackFile";
@@ -22,14 +22,17 @@ export async function runPlan(options: PlanOptions = {}): Promise<Plan> {
         const requestFile = path.join(dir, "request.json");
         const resultFile = path.join(dir, "plan.json");
         writeFileSync(requestFile, JSON.stringify({ stack, config, program: path.join(PROJECT_ROOT, "index.ts") }));
-        await new Promise<void>((resolve, reject) => {
+        const engineError = await new Promise<string | undefined>((resolve) => {
             execFile(
                 process.execPath,
                 ["-r", "ts-node/register/transpile-only", path.join(__dirname, "engine.ts"), requestFile, resultFile],
                 { cwd: PROJECT_ROOT, maxBuffer: 64 * 1024 * 1024 },
-                (error, _stdout, stderr) => (error ? reject(new Error(`the plan engine failed: ${stderr || error.message}`)) : resolve()),
+                (error, _stdout, stderr) => resolve(error ? stderr || error.message : undefined),
             );
         });
+        // The result file is the engine's answer. A failed program also makes Pulumi's runtime complain on exit
+        // about promises it left pending; that noise is not the error.
+        if (!existsSync(resultFile)) throw new Error(`the plan engine failed: ${engineError}`);
         return JSON.parse(readFileSync(resultFile, "utf8")) as Plan;
     } finally {
         rmSync(dir, { recursive: true, force: true });
