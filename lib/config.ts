@@ -16,7 +16,7 @@ const DOMAIN_RE = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,
 const REGION_RE = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 const DOMAIN_HINT = "must be a DNS domain name such as example.com: dot-separated labels of lower-case letters, digits and inner hyphens";
 
-const domainName = z.string().trim().toLowerCase().regex(DOMAIN_RE, DOMAIN_HINT);
+const domainName = z.string({ error: (issue) => (issue.input === undefined ? "is required" : DOMAIN_HINT) }).trim().toLowerCase().regex(DOMAIN_RE, DOMAIN_HINT);
 
 /** Parses a config string that holds JSON (booleans, numbers, lists); leaves anything else as it is. */
 function fromConfigString(value: unknown): unknown {
@@ -37,7 +37,7 @@ export const stackConfigSchema = z
             .describe("The operator's domain. The mail hosts live under it: smtp-in.<controlDomain> (MX), imap.<controlDomain>, smtp-out.<controlDomain>.")
             .meta({ fix: "pulumi config set controlDomain mail-admin.example.org" }),
         mailDomains: structured(
-            z.array(domainName, { error: "must be a list of domain names" }).min(1, "must list at least one mail domain"),
+            z.array(domainName, { error: (issue) => (issue.input === undefined ? "is required: at least one mail domain" : "must be a list of domain names") }).min(1, "must list at least one mail domain"),
         )
             .describe("Apex domains on which addresses are created: shop@acme.<mailDomain>. One or more.")
             .meta({ fix: "pulumi config set --path 'mailDomains[0]' example.com" }),

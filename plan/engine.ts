@@ -47,7 +47,7 @@ async function main(requestFile: string, resultFile: string): Promise<void> {
                     retainOnDelete: req.getRetainondelete() === true,
                     dependsOn: req.getDependenciesList(),
                     inputs: plain(req.getObject()?.toJavaScript() ?? {}),
-                    outputs: plain(resp.getObject()?.toJavaScript() ?? {}),
+                    outputs: { ...plain(resp.getObject()?.toJavaScript() ?? {}), ...(resp.getId() ? { id: resp.getId() } : {}) },
                 });
             }
             callback(err, resp);

@@ -25,7 +25,7 @@ export interface PlannedResource {
     dependsOn: string[];
     /** Inputs as registered, secrets shown as "[secret]". */
     inputs: Record<string, any>;
-    /** Outputs the (mock) provider returned. */
+    /** Outputs the (mock) provider returned, with the resource's `id`. */
     outputs: Record<string, any>;
 }
 
