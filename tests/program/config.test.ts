@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { configKeys, parseStackConfig, type RawConfig } from "../../lib/config";
@@ -131,5 +131,11 @@ describe("stack config", () => {
         });
 
         it("is the project cabalmail", () => assert.equal(project.name, "cabalmail"));
+
+        it("and the README document the same keys", () => {
+            const readme = readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+            const documented = [...readme.matchAll(/^\| `([a-z][A-Za-z]+)` \| (?:string|boolean|integer|list)/gm)].map((m) => m[1]);
+            assert.deepEqual(documented.sort(), configKeys().map((k) => k.key).sort());
+        });
     });
 });
