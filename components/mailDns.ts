@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { HOSTED_ZONE_ID_RE } from "../lib/mailServerLimits";
 
 /** Arguments of the MailDns component. */
 export interface MailDnsArgs {
@@ -16,8 +17,6 @@ export interface MailDnsArgs {
 
 const DEFAULTS = { existingZoneIds: {} as Record<string, string> };
 
-/** A Route 53 hosted zone id: a `Z` and upper-case letters and digits. */
-const ZONE_ID_RE = /^Z[A-Z0-9]{1,31}$/;
 
 /**
  * The Route 53 hosted zones of the control domain and the mail domains: created by the stack, or existing ones
@@ -43,7 +42,7 @@ export class MailDns extends pulumi.ComponentResource {
             if (!domains.includes(domain)) {
                 throw new Error(`MailDns ${name}: existingZoneIds names ${domain}, which is neither the controlDomain nor a mail domain (${domains.join(", ")}); remove it or fix the domain`);
             }
-            if (!ZONE_ID_RE.test(zoneId)) {
+            if (!HOSTED_ZONE_ID_RE.test(zoneId)) {
                 throw new Error(`MailDns ${name}: existingZoneIds["${domain}"] must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ, got ${JSON.stringify(zoneId)}`);
             }
         }

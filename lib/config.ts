@@ -8,6 +8,7 @@
  * equal, because the Pulumi CLI applies Pulumi.yaml's defaults and unit tests under mocks do not).
  */
 import { z } from "zod";
+import { FARGATE_CPU_SIZES, fargateMemoryChoices, LOG_RETENTION_DAYS, SES_MESSAGE_SIZE_LIMIT } from "./mailServerLimits";
 
 /** Config keys live in the project's namespace: `cabalmail:backup`. */
 export const CONFIG_NAMESPACE = "cabalmail";
@@ -30,6 +31,35 @@ function fromConfigString(value: unknown): unknown {
 const structured = <T extends z.ZodType>(schema: T) => z.preprocess(fromConfigString, schema);
 const days = (what: string) =>
     z.number({ error: `must be a whole number of days` }).int(`must be a whole number of days`).min(1, `${what} must be at least 1 day`).max(36500, `${what} must be at most 36500 days (AWS Backup's limit)`);
+
+/** Image, task size and task count of one mail tier: `<prefix>Image`, `<prefix>Cpu`, `<prefix>Memory`, `<prefix>Tasks`. */
+function mailTierConfig<P extends string>(prefix: P, tier: string) {
+    const whole = (what: string) => z.number({ error: `must be a whole number${what}` }).int(`must be a whole number${what}`);
+    return {
+        [`${prefix}Image`]: z
+            .string()
+            .trim()
+            .min(1, "must be an image reference such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/cabalmail-" + tier + ":1.0")
+            .optional()
+            .describe(`A prebuilt ${tier} image (an ARM64 image reference). Unset: built from mail/${tier}/Dockerfile and pushed to ECR at pulumi up, which needs Docker.`)
+            .meta({ fix: `pulumi config set ${prefix}Image 123456789012.dkr.ecr.us-east-1.amazonaws.com/cabalmail-${tier}:1.0 (or pulumi config rm ${prefix}Image)` }),
+        [`${prefix}Cpu`]: structured(
+            whole(" of CPU units")
+                .refine((v) => (FARGATE_CPU_SIZES as readonly number[]).includes(v), `must be a Fargate CPU size: ${FARGATE_CPU_SIZES.join(", ")}`)
+                .default(256),
+        )
+            .describe(`CPU units of the ${tier} task (1024 = one vCPU).`)
+            .meta({ fix: `pulumi config set ${prefix}Cpu 256` }),
+        [`${prefix}Memory`]: structured(whole(" of MiB").default(512))
+            .describe(`Memory of the ${tier} task in MiB; a size Fargate offers for its CPU (256 CPU: 512, 1024 or 2048).`)
+            .meta({ fix: `pulumi config set ${prefix}Memory 512` }),
+        [`${prefix}Tasks`]: structured(
+            whole("").min(0, "must be 0 or 1").max(1, "must be 0 or 1: the tier keeps its state in one EFS tree (a Postfix queue or the mailboxes) that one server at a time may own").default(1),
+        )
+            .describe(`Running ${tier} tasks: 1, or 0 to stop the tier.`)
+            .meta({ fix: `pulumi config set ${prefix}Tasks 1` }),
+    } as Record<`${P}Image`, z.ZodOptional<z.ZodString>> & Record<`${P}Cpu` | `${P}Memory` | `${P}Tasks`, z.ZodType<number, unknown>>;
+}
 
 export const stackConfigSchema = z
     .object({
@@ -81,6 +111,32 @@ export const stackConfigSchema = z
             .optional()
             .describe("Optional second region: every recovery point is also copied to a protected, locked vault there.")
             .meta({ fix: "pulumi config set backupCopyRegion us-west-2 (or pulumi config rm backupCopyRegion)" }),
+        // ── Mail server (MailServer, MailDns, MailCertificate) ──
+        outbound: z
+            .enum(["direct", "ses"], { error: 'must be "direct" or "ses"' })
+            .default("ses")
+            .describe("How smtp-out delivers mail: ses relays through Amazon SES (needs SES production access); direct delivers from the NAT gateway's fixed address (needs natGateway true, and AWS to lift the port 25 block and set reverse DNS).")
+            .meta({ fix: "pulumi config set outbound ses" }),
+        hostedZoneIds: structured(
+            z.array(z.string().trim().regex(/^[^=\s]+=Z[A-Z0-9]{1,31}$/, "must be <domain>=<hosted zone id>, such as example.com=Z0123456789ABCDEFGHIJ"), { error: "must be a list of <domain>=<hosted zone id> entries" }).default([]),
+        )
+            .describe("Existing Route 53 hosted zones to use instead of creating new ones, as <domain>=<zone id> entries for the controlDomain or a mail domain. Domains not listed get a zone of their own.")
+            .meta({ fix: "pulumi config set --path 'hostedZoneIds[0]' example.com=Z0123456789ABCDEFGHIJ" }),
+        logRetentionDays: structured(
+            z.number({ error: "must be a whole number of days" }).int("must be a whole number of days")
+                .refine((v) => (LOG_RETENTION_DAYS as readonly number[]).includes(v), `must be one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(", ")}`)
+                .default(30),
+        )
+            .describe("Days the mail tiers' logs are kept in CloudWatch Logs.")
+            .meta({ fix: "pulumi config set logRetentionDays 30" }),
+        messageSizeLimit: structured(
+            z.number({ error: "must be a whole number of bytes" }).int("must be a whole number of bytes").min(1048576, "must be at least 1 MiB (1048576)").max(157286400, "must be at most 150 MiB (157286400)").default(26214400),
+        )
+            .describe("The largest message smtp-in and smtp-out accept, in bytes (at most 40 MiB with outbound ses).")
+            .meta({ fix: "pulumi config set messageSizeLimit 26214400" }),
+        ...mailTierConfig("smtpIn", "smtp-in"),
+        ...mailTierConfig("imap", "imap"),
+        ...mailTierConfig("smtpOut", "smtp-out"),
     })
     .strict();
 
@@ -163,6 +219,30 @@ export function parseStackConfig(raw: RawConfig, region: string | undefined): St
     }
     if (config.backupDeleteAfterDays < config.backupMinRetentionDays || config.backupDeleteAfterDays > config.backupMaxRetentionDays) {
         fail("backupDeleteAfterDays", present.backupDeleteAfterDays ?? config.backupDeleteAfterDays, `must lie within the vault lock's retention, backupMinRetentionDays (${config.backupMinRetentionDays}) to backupMaxRetentionDays (${config.backupMaxRetentionDays}), or the locked vault refuses every recovery point`);
+    }
+    // Mail server.
+    if (config.outbound === "direct" && !config.natGateway) {
+        fail("outbound", present.outbound, "\"direct\" needs natGateway true: direct delivery must leave from a fixed address with reverse DNS, and a Fargate task's public IP changes with every task", "pulumi config set natGateway true (or pulumi config set outbound ses)");
+    }
+    if (config.outbound === "ses" && config.messageSizeLimit > SES_MESSAGE_SIZE_LIMIT) {
+        fail("messageSizeLimit", present.messageSizeLimit, `exceeds what SES relays (${SES_MESSAGE_SIZE_LIMIT} bytes, 40 MiB) with outbound ses`, `pulumi config set messageSizeLimit ${SES_MESSAGE_SIZE_LIMIT}`);
+    }
+    for (const prefix of ["smtpIn", "imap", "smtpOut"] as const) {
+        const cpu = config[`${prefix}Cpu`];
+        const memory = config[`${prefix}Memory`];
+        const choices = fargateMemoryChoices(cpu);
+        if (!choices.includes(memory)) {
+            fail(`${prefix}Memory`, present[`${prefix}Memory`] ?? memory, `is not a memory size Fargate offers with ${prefix}Cpu ${cpu} (choose one of ${choices.join(", ")})`, `pulumi config set ${prefix}Memory ${choices[0]}`);
+        }
+    }
+    const zoneDomains = new Set<string>();
+    for (const entry of config.hostedZoneIds) {
+        const domain = entry.slice(0, entry.indexOf("=")).toLowerCase();
+        if (domain !== config.controlDomain && !config.mailDomains.includes(domain)) {
+            fail("hostedZoneIds", present.hostedZoneIds, `names ${domain}, which is neither the controlDomain nor a mail domain`, "list only the controlDomain and the mailDomains: pulumi config set --path 'hostedZoneIds[N]' <domain>=<zone id>");
+        }
+        if (zoneDomains.has(domain)) fail("hostedZoneIds", present.hostedZoneIds, `lists ${domain} twice`, "give each domain one zone id");
+        zoneDomains.add(domain);
     }
     return config;
 }

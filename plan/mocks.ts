@@ -35,6 +35,16 @@ const EC2_ID_PREFIXES: Record<string, string> = {
     "aws:efs/mountTarget:MountTarget": "fsmt",
 };
 
+/** One RSA key pair, made once per process, standing in for tls.PrivateKey (DKIM) under mocks. */
+const MOCK_RSA_KEY = (() => {
+    const { generateKeyPairSync } = require("node:crypto") as typeof import("node:crypto");
+    const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    return {
+        privateKeyPem: privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
+        publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString(),
+    };
+})();
+
 export interface MockContext {
     /** The stack's region (`aws:region`). */
     region: string;
@@ -91,6 +101,86 @@ export function mockResource(args: pulumi.runtime.MockResourceArgs, ctx: MockCon
             break;
         case "aws:iam/policy:Policy":
             Object.assign(state, { name: physicalName, arn: arn("iam", `policy/${physicalName}`, false) });
+            break;
+        // ── Mail server (MailServer, MailDns, MailCertificate) ──
+        case "aws:route53/zone:Zone": {
+            const zoneId = `Z${hash.toUpperCase().slice(0, 13)}`;
+            const ns = (i: number) => `ns-${parseInt(hash.slice(i * 3, i * 3 + 3), 16) % 2048}.awsdns-${String(i * 17 % 64).padStart(2, "0")}`;
+            return { id: zoneId, state: { ...state, zoneId, arn: `arn:aws:route53:::hostedzone/${zoneId}`, nameServers: [`${ns(0)}.com`, `${ns(1)}.net`, `${ns(2)}.org`, `${ns(3)}.co.uk`] } };
+        }
+        case "aws:route53/record:Record": {
+            const fqdn = String(inputs.name ?? "").replace(/\.$/, "");
+            return { id: `${inputs.zoneId}_${fqdn}_${inputs.type}`, state: { ...state, fqdn } };
+        }
+        case "aws:acm/certificate:Certificate": {
+            const names: string[] = [inputs.domainName, ...(inputs.subjectAlternativeNames ?? [])];
+            const certArn = arn("acm", `certificate/${shortHash(args.name, 8)}-${shortHash(`${args.name}1`, 4)}-${shortHash(`${args.name}2`, 4)}-${shortHash(`${args.name}3`, 4)}-${shortHash(`${args.name}4`, 12)}`);
+            const domainValidationOptions = [...names].sort().map((domainName) => ({
+                domainName,
+                resourceRecordName: `_${shortHash(`${domainName}-n`, 32)}.${domainName}.`,
+                resourceRecordType: "CNAME",
+                resourceRecordValue: `_${shortHash(`${domainName}-v`, 32)}.xlfgrmvvlj.acm-validations.aws.`,
+            }));
+            return { id: certArn, state: { ...state, arn: certArn, domainValidationOptions, status: "PENDING_VALIDATION" } };
+        }
+        case "aws:acm/certificateValidation:CertificateValidation":
+            Object.assign(state, { certificateArn: inputs.certificateArn });
+            break;
+        case "aws:lb/loadBalancer:LoadBalancer": {
+            const lbName = inputs.name ?? `${args.name}-${hash.slice(0, 7)}`.slice(0, 32);
+            const kind = inputs.loadBalancerType === "network" ? "net" : "app";
+            const lbArn = arn("elasticloadbalancing", `loadbalancer/${kind}/${lbName}/${hash.slice(0, 16)}`);
+            return { id: lbArn, state: { ...state, name: lbName, arn: lbArn, arnSuffix: `${kind}/${lbName}/${hash.slice(0, 16)}`, dnsName: `${lbName}-${hash.slice(0, 16)}.elb.${region}.amazonaws.com`, zoneId: "Z26RNL4JYFTOTI" } };
+        }
+        case "aws:lb/targetGroup:TargetGroup": {
+            const tgName = inputs.name ?? `${args.name}-${hash.slice(0, 7)}`.slice(0, 32);
+            const tgArn = arn("elasticloadbalancing", `targetgroup/${tgName}/${hash.slice(0, 16)}`);
+            return { id: tgArn, state: { ...state, name: tgName, arn: tgArn, arnSuffix: `targetgroup/${tgName}/${hash.slice(0, 16)}` } };
+        }
+        case "aws:lb/listener:Listener": {
+            const listenerArn = arn("elasticloadbalancing", `listener/net/${args.name}/${hash.slice(0, 16)}/${hash.slice(1, 17)}`);
+            return { id: listenerArn, state: { ...state, arn: listenerArn } };
+        }
+        case "aws:ecs/cluster:Cluster":
+            return { id: arn("ecs", `cluster/${physicalName}`), state: { ...state, name: physicalName, arn: arn("ecs", `cluster/${physicalName}`) } };
+        case "aws:ecs/taskDefinition:TaskDefinition":
+            Object.assign(state, { arn: arn("ecs", `task-definition/${inputs.family}:1`), arnWithoutRevision: arn("ecs", `task-definition/${inputs.family}`), revision: 1 });
+            break;
+        case "aws:ecs/service:Service":
+            Object.assign(state, { name: physicalName, arn: arn("ecs", `service/${physicalName}`) });
+            break;
+        case "aws:cloudwatch/logGroup:LogGroup":
+            Object.assign(state, { name: physicalName, arn: arn("logs", `log-group:${physicalName}`) });
+            break;
+        case "aws:ecr/repository:Repository":
+            Object.assign(state, { name: physicalName, arn: arn("ecr", `repository/${physicalName}`), registryId: MOCK_ACCOUNT_ID, repositoryUrl: `${MOCK_ACCOUNT_ID}.dkr.ecr.${region}.amazonaws.com/${physicalName}` });
+            break;
+        case "awsx:ecr:Image":
+            Object.assign(state, { imageUri: `${inputs.repositoryUrl}@sha256:${createHash("sha256").update(args.name).digest("hex")}` });
+            break;
+        case "aws:secretsmanager/secret:Secret": {
+            const secretName = inputs.name ?? physicalName;
+            const secretArn = arn("secretsmanager", `secret:${secretName}-${hash.slice(0, 6)}`);
+            return { id: secretArn, state: { ...state, name: secretName, arn: secretArn } };
+        }
+        case "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace":
+            return { id: `ns-${hash.slice(0, 16)}`, state: { ...state, arn: arn("servicediscovery", `namespace/ns-${hash.slice(0, 16)}`), hostedZone: `Z${hash.toUpperCase().slice(0, 13)}` } };
+        case "aws:servicediscovery/service:Service":
+            return { id: `srv-${hash.slice(0, 16)}`, state: { ...state, arn: arn("servicediscovery", `service/srv-${hash.slice(0, 16)}`) } };
+        case "aws:sesv2/emailIdentity:EmailIdentity":
+            Object.assign(state, {
+                arn: arn("ses", `identity/${inputs.emailIdentity}`),
+                identityType: "DOMAIN",
+                dkimSigningAttributes: { tokens: [0, 1, 2].map((i) => shortHash(`${inputs.emailIdentity}-dkim-${i}`, 32)), status: "PENDING", signingAttributesOrigin: "AWS_SES" },
+            });
+            break;
+        case "aws:iam/user:User":
+            Object.assign(state, { name: physicalName, arn: arn("iam", `user${inputs.path ?? "/"}${physicalName}`, false), uniqueId: `AIDA${hash.toUpperCase()}` });
+            break;
+        case "aws:iam/accessKey:AccessKey":
+            return { id: `AKIA${hash.toUpperCase().slice(0, 16)}`, state: { ...state, secret: "mock-secret-access-key", sesSmtpPasswordV4: "mock-ses-smtp-password" } };
+        case "tls:index/privateKey:PrivateKey":
+            Object.assign(state, { privateKeyPem: MOCK_RSA_KEY.privateKeyPem, publicKeyPem: MOCK_RSA_KEY.publicKeyPem });
             break;
         default: {
             // Any other AWS resource: an ARN of the usual shape, so that policies and references resolve.
