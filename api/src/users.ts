@@ -18,8 +18,7 @@ import { awsErrorName, badRequest, notFound } from "./errors";
 import type { ApiRequest, ApiResult } from "./request";
 import { ADMIN_GROUP } from "./routes";
 
-/** User names are also mailbox names on the IMAP servers, hence the narrow alphabet (enforced at sign-up too). */
-export const USERNAME_RE = /^[a-z0-9][a-z0-9._-]{1,63}$/;
+import { USERNAME_RE, USERNAME_RULE } from "./usernames";
 
 export interface UserSummary {
     username: string;
@@ -33,7 +32,7 @@ export interface UserSummary {
 
 function pathUsername(request: ApiRequest): string {
     const username = (request.pathParameters.username ?? "").toLowerCase();
-    if (!USERNAME_RE.test(username)) throw badRequest(`"${username.slice(0, 80)}" is not a valid user name: 2-64 lower-case letters, digits, dots, underscores or hyphens, starting with a letter or digit`);
+    if (!USERNAME_RE.test(username)) throw badRequest(`"${username.slice(0, 80)}" is not a valid user name: ${USERNAME_RULE}`);
     return username;
 }
 

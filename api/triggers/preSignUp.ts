@@ -7,7 +7,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { PreSignUpTriggerEvent } from "aws-lambda";
-import { USERNAME_RE } from "../src/users";
+import { USERNAME_RE, USERNAME_RULE } from "../src/usernames";
 
 export const INVITATION_CODE_SHA256_ENV = "INVITATION_CODE_SHA256";
 
@@ -17,7 +17,7 @@ export function sha256Hex(text: string): string {
 
 export function checkSignUp(event: PreSignUpTriggerEvent, expectedSha256: string | undefined): PreSignUpTriggerEvent {
     if (!USERNAME_RE.test(event.userName)) {
-        throw new Error(`The user name "${event.userName.slice(0, 80)}" is not allowed: use 2-64 lower-case letters, digits, dots, underscores or hyphens, starting with a letter or digit.`);
+        throw new Error(`The user name "${event.userName.slice(0, 80)}" is not allowed: use ${USERNAME_RULE}.`);
     }
     if (expectedSha256) {
         const code = event.request.clientMetadata?.invitationCode ?? event.request.validationData?.invitationCode;
