@@ -179,6 +179,30 @@ export function mockResource(args: pulumi.runtime.MockResourceArgs, ctx: MockCon
             break;
         case "aws:iam/accessKey:AccessKey":
             return { id: `AKIA${hash.toUpperCase().slice(0, 16)}`, state: { ...state, secret: "mock-secret-access-key", sesSmtpPasswordV4: "mock-ses-smtp-password" } };
+        // ── Identity and AddressApi (Cognito, API Gateway HTTP API, Lambda) ──
+        case "aws:cognito/userPool:UserPool": {
+            const poolId = `${region}_${createHash("sha256").update(args.name).digest("base64").replace(/[^A-Za-z0-9]/g, "").slice(0, 9)}`;
+            return { id: poolId, state: { ...state, arn: arn("cognito-idp", `userpool/${poolId}`), endpoint: `cognito-idp.${region}.amazonaws.com/${poolId}` } };
+        }
+        case "aws:cognito/userPoolClient:UserPoolClient":
+            return { id: shortHash(args.name, 26), state };
+        case "aws:cognito/userGroup:UserGroup":
+            return { id: `${inputs.userPoolId}/${inputs.name}`, state };
+        case "aws:lambda/function:Function": {
+            const fnName = inputs.name ?? physicalName;
+            const fnArn = arn("lambda", `function:${fnName}`);
+            return { id: fnName, state: { ...state, name: fnName, arn: fnArn, qualifiedArn: `${fnArn}:$LATEST`, invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${fnArn}/invocations` } };
+        }
+        case "aws:apigatewayv2/api:Api": {
+            const apiId = shortHash(args.name, 10);
+            return { id: apiId, state: { ...state, arn: `arn:aws:apigateway:${region}::/apis/${apiId}`, apiEndpoint: `https://${apiId}.execute-api.${region}.amazonaws.com`, executionArn: arn("execute-api", apiId) } };
+        }
+        case "aws:apigatewayv2/stage:Stage":
+            return { id: String(inputs.name), state: { ...state, invokeUrl: `https://${inputs.apiId}.execute-api.${region}.amazonaws.com/`, arn: `arn:aws:apigateway:${region}::/apis/${inputs.apiId}/stages/${inputs.name}` } };
+        case "aws:apigatewayv2/authorizer:Authorizer":
+        case "aws:apigatewayv2/integration:Integration":
+        case "aws:apigatewayv2/route:Route":
+            return { id: shortHash(`${args.type}::${args.name}`, 7), state };
         case "tls:index/privateKey:PrivateKey":
             Object.assign(state, { privateKeyPem: MOCK_RSA_KEY.privateKeyPem, publicKeyPem: MOCK_RSA_KEY.publicKeyPem });
             break;
