@@ -6,6 +6,11 @@ import { AddressStore } from "./components/addressStore";
 import { BackupPlan } from "./components/backupPlan";
 import { MailStore } from "./components/mailStore";
 import { Network } from "./components/network";
+import { Identity } from "./components/identity";
+import { MailCertificate } from "./components/mailCertificate";
+import { MailDns } from "./components/mailDns";
+import { MailServer } from "./components/mailServer";
+import { mailHosts } from "./lib/address";
 import { loadStackConfig } from "./lib/config";
 
 const config = loadStackConfig();
@@ -32,6 +37,59 @@ const backupPlan = config.backup
           copyRegion: config.backupCopyRegion,
       })
     : undefined;
+
+// ── Users (Identity): the imap tier authenticates against its pool ──────────────────────────────────────────────
+const identity = new Identity("users");
+
+// ── Mail server: hosted zones, the mail hosts' certificate, the mail tiers behind the load balancer ────────────────
+const mailDns = new MailDns("mail-dns", {
+    controlDomain: config.controlDomain,
+    mailDomains: config.mailDomains,
+    existingZoneIds: Object.fromEntries(config.hostedZoneIds.map((entry) => [entry.slice(0, entry.indexOf("=")).toLowerCase(), entry.slice(entry.indexOf("=") + 1)])),
+});
+const hosts = mailHosts(config.controlDomain);
+const mailCertificate = new MailCertificate("mail-tls", { hostNames: [hosts.imap, hosts.smtpOut, hosts.smtpIn], zoneId: mailDns.controlZoneId });
+const mailTier = (prefix: "smtpIn" | "imap" | "smtpOut") => ({
+    cpu: config[`${prefix}Cpu`],
+    memory: config[`${prefix}Memory`],
+    desiredCount: config[`${prefix}Tasks`],
+    image: config[`${prefix}Image`],
+});
+const mailServer = new MailServer("mailserver", {
+    controlDomain: config.controlDomain,
+    mailDomains: config.mailDomains,
+    region: config.region,
+    network: {
+        vpcId: network.vpcId,
+        vpcCidrBlock: network.vpcCidrBlock,
+        publicSubnetIds: network.publicSubnetIds,
+        privateSubnetIds: network.privateSubnetIds,
+        availabilityZoneCount: config.availabilityZones,
+        natGateway: network.natGateway,
+        mailTierSecurityGroupId: network.mailTierSecurityGroupId,
+    },
+    mailStore,
+    addressStore,
+    controlZoneId: mailDns.controlZoneId,
+    mailZoneIds: mailDns.hostedZoneIds,
+    certificateArn: mailCertificate.certificateArn,
+    userPoolId: identity.userPoolId,
+    userPoolClientId: identity.userPoolClientId,
+    outbound: config.outbound,
+    outboundSourceAddresses: config.outbound === "direct" ? network.natPublicIps : undefined,
+    tiers: { "smtp-in": mailTier("smtpIn"), imap: mailTier("imap"), "smtp-out": mailTier("smtpOut") },
+    logRetentionDays: config.logRetentionDays,
+    messageSizeLimit: config.messageSizeLimit,
+});
+/** For the registrar: the name servers of every zone this stack created. */
+export const nameServers = mailDns.nameServers;
+/** Mail domain → hosted zone id, where the address API writes per-address records. */
+export const hostedZoneIds = mailDns.hostedZoneIds;
+/** The load balancer's fixed addresses (the MX host's), one per zone. */
+export const mailAddresses = mailServer.publicAddresses;
+export const mailHostNames = hosts;
+/** Outbound mail's fixed source addresses with `outbound = direct`: ask AWS for port 25 and reverse DNS on these. */
+export const outboundAddresses = config.outbound === "direct" ? network.natPublicIps : undefined;
 
 export const vpcId = network.vpcId;
 export const fileSystemId = mailStore.fileSystemId;

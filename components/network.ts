@@ -33,6 +33,8 @@ export class Network extends pulumi.ComponentResource {
     /** Attached to every mail task that mounts the mail store. */
     public readonly mailTierSecurityGroupId: pulumi.Output<string>;
     public readonly natGateway: boolean;
+    /** The NAT gateway's public addresses (empty without one): outbound mail's fixed source, for SPF and reverse DNS. */
+    public readonly natPublicIps: pulumi.Output<string[]>;
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cabalmail:index:Network", name, {}, opts);
@@ -77,6 +79,7 @@ export class Network extends pulumi.ComponentResource {
         });
 
         let natRoutes: aws.types.input.ec2.RouteTableRoute[] = [];
+        let natPublicIps: pulumi.Output<string[]> = pulumi.output([]);
         if (natGateway) {
             const natAddress = new aws.ec2.Eip(`${name}-nat`, { domain: "vpc", tags: { Name: `${name}-nat` } }, child);
             const nat = new aws.ec2.NatGateway(`${name}-nat`, {
@@ -85,6 +88,7 @@ export class Network extends pulumi.ComponentResource {
                 tags: { Name: `${name}-nat` },
             }, { parent: this, dependsOn: [internetGateway] });
             natRoutes = [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }];
+            natPublicIps = natAddress.publicIp.apply((ip) => [ip]);
         }
         const privateRoutes = new aws.ec2.RouteTable(`${name}-private`, { vpcId: vpc.id, routes: natRoutes, tags: { Name: `${name}-private` } }, child);
         this.privateSubnets = zoneIndexes.map((i) => {
@@ -125,6 +129,7 @@ export class Network extends pulumi.ComponentResource {
         this.privateSubnetIds = pulumi.all(this.privateSubnets.map((s) => s.id));
         this.mailTierSecurityGroupId = mailTier.id;
         this.natGateway = natGateway;
+        this.natPublicIps = natPublicIps;
         this.registerOutputs({
             vpcId: this.vpcId,
             publicSubnetIds: this.publicSubnetIds,

@@ -35,15 +35,24 @@ const EC2_ID_PREFIXES: Record<string, string> = {
     "aws:efs/mountTarget:MountTarget": "fsmt",
 };
 
-/** One RSA key pair, made once per process, standing in for tls.PrivateKey (DKIM) under mocks. */
-const MOCK_RSA_KEY = (() => {
-    const { generateKeyPairSync } = require("node:crypto") as typeof import("node:crypto");
-    const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-    return {
-        privateKeyPem: privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
-        publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString(),
-    };
-})();
+/**
+ * Stands in for tls.PrivateKey (the DKIM key) under mocks: a fixed RSA public key, so that plans are the same from
+ * run to run and the DKIM record can be checked as a real key. The private half was thrown away: a mock has none.
+ */
+const MOCK_RSA_KEY = {
+    privateKeyPem: "-----BEGIN RSA PRIVATE KEY-----\n(mock: no private key)\n-----END RSA PRIVATE KEY-----\n",
+    publicKeyPem: [
+        "-----BEGIN PUBLIC KEY-----",
+        "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA66478WGwflrpN4G2w43X",
+        "9eMes5p1yb11Vl/WhtQMzJCDlNvj+s62p5WpjhV7P/mWv4b2Bk7YybHWrJmzHsFK",
+        "GIVCDU0nufGHISlrmcKebJ/JDMLd02eRvPK5vZatymJaajzCFIQ/ZrPdAvY1SGaJ",
+        "SFULxhnJMTwZxex9kMpza6U4OerR5i8ggGcWch+gIiAH1Z5ydC7cLogtn9VkPOOV",
+        "hlQrMc9YjxLOwa08XHpElnH7KAHQ2cEA6Qa8i1y3y0AchKg0YiVB6c82+gAA6Fb7",
+        "ZnkSPe6b56Xe7KVxlCRmLbp6Pw45R0gCxKfztSmlqEkQMJniCNRtCf63jM3+CPAi",
+        "swIDAQAB",
+        "-----END PUBLIC KEY-----",
+    ].join("\n") + "\n",
+};
 
 export interface MockContext {
     /** The stack's region (`aws:region`). */

@@ -62,7 +62,7 @@ describe("the program for Pulumi.prod.yaml", () => {
             assert.equal(ofType(prod, "aws:ec2/natGateway:NatGateway").length, 0);
             assert.ok(!ofType(prod, "aws:ec2/routeTable:RouteTable").some((t) => (t.inputs.routes ?? []).some((r: any) => r.natGatewayId)));
             const nat = only(withNat, "aws:ec2/natGateway:NatGateway");
-            const eip = only(withNat, "aws:ec2/eip:Eip");
+            const eip = only(withNat, "aws:ec2/eip:Eip", "cabal-nat");
             assert.equal(nat.inputs.allocationId, eip.outputs.id);
             const privateRoutes = only(withNat, "aws:ec2/routeTable:RouteTable", "cabal-private");
             assert.deepEqual(privateRoutes.inputs.routes, [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.outputs.id }]);
