@@ -5,8 +5,15 @@
  *   npm run plan                                   # Pulumi.prod.yaml
  *   npm run plan -- --stack dev --config backup=false
  *   npm run plan -- --json
+ *   npm run plan -- --usage mailGb=50 --compare-cabalmail
+ *
+ * Besides the tree it prints the estimated monthly cost (plan/cost.ts) and the violations of the policy pack
+ * (policy/, run in-process by plan/policies.ts); a violation makes the command exit 2, as a mandatory policy stops
+ * `pulumi preview`.
  */
 import { Command, InvalidArgumentError } from "commander";
+import { cabalmailStyle, estimateCost, parseUsage, renderCost } from "./cost";
+import { checkPolicies, renderViolations } from "./policies";
 import { runPlan } from "./run";
 import { settingsOf } from "./settings";
 import type { Plan, PlannedResource } from "./types";
@@ -57,16 +64,32 @@ async function main(argv: string[]): Promise<number> {
         .option("--stack <name>", "the stack whose Pulumi.<name>.yaml is read", "prod")
         .option("--config <key=value>", "override a config key, as `pulumi config set` takes it (repeatable)", collectConfig, {})
         .option("--json", "print the plan as JSON")
+        .option("--usage <key=value>", "override a usage assumption of the cost estimate, e.g. mailGb=50 (repeatable)", collectConfig, {})
+        .option("--compare-cabalmail", "also price a Cabalmail-style deployment (one ECS host, two NAT instances, a load balancer) of the same stack")
         .parse(argv);
-    const options = program.opts<{ stack: string; config: Record<string, string>; json?: boolean }>();
+    const options = program.opts<{ stack: string; config: Record<string, string>; json?: boolean; usage: Record<string, string>; compareCabalmail?: boolean }>();
+    let usage: ReturnType<typeof parseUsage>;
+    try {
+        usage = parseUsage(options.usage);
+    } catch (error) {
+        throw new InvalidArgumentError(`--usage: ${(error as Error).message}`);
+    }
     const plan = await runPlan({ stack: options.stack, config: options.config });
-    if (options.json) process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
-    else if (!plan.error) process.stdout.write(`${renderSummary(plan)}\n`);
+    const stackRegion = plan.config["aws:region"];
+    const cost = plan.error ? undefined : estimateCost(plan.resources, { usage, stackRegion });
+    const cabalmail = cost && options.compareCabalmail ? estimateCost(cabalmailStyle(plan.resources), { usage, stackRegion }) : undefined;
+    const policyViolations = plan.error ? [] : await checkPolicies(plan);
+    if (options.json) process.stdout.write(`${JSON.stringify({ ...plan, cost, ...(cabalmail ? { cabalmailStyleCost: cabalmail } : {}), policyViolations }, null, 2)}\n`);
+    else if (!plan.error) {
+        process.stdout.write(`${renderSummary(plan)}\n\n${renderCost(cost!)}\n`);
+        if (cabalmail) process.stdout.write(`\nCabalmail-style deployment of the same stack (one m6g.medium ECS host, two NAT instances, a load balancer):\n${renderCost(cabalmail)}\n`);
+        process.stdout.write(`\n${renderViolations(policyViolations)}\n`);
+    }
     if (plan.error) {
         process.stderr.write(`error: ${plan.error}\n`);
         return 1;
     }
-    return 0;
+    return policyViolations.length > 0 ? 2 : 0;
 }
 
 if (require.main === module) {
