@@ -1,0 +1,50 @@
+/**
+ * The one program of the mail images (bundled by esbuild into /opt/cabal/cabal-mail.js):
+ *
+ *   cabal-mail render <tier> <template dir> <config dir>   render the tier's config from the environment
+ *   cabal-mail resolver <tier>                              run the resolver on 127.0.0.1:10030 until SIGTERM
+ *
+ * Both read only the variables of lib/mailTiers.ts's MAIL_ENV (plus the AWS SDK's own: region, credentials
+ * from the task role).
+ */
+import { MAIL_PORTS, MAIL_TIER_NAMES, MailTierName } from "../../lib/mailTiers";
+import { MILTER_PORT, MailConfigError, contractFromEnv, renderTier, templateVariables } from "./render";
+import { startResolver } from "./resolver";
+
+function usage(message: string): never {
+    process.stderr.write(`${message}\nusage: cabal-mail render <${MAIL_TIER_NAMES.join("|")}> <template dir> <config dir>\n       cabal-mail resolver <${MAIL_TIER_NAMES.join("|")}>\n`);
+    process.exit(2);
+}
+
+async function main(argv: string[]): Promise<void> {
+    const [command, tierArg, ...rest] = argv;
+    if (!MAIL_TIER_NAMES.includes(tierArg as MailTierName)) usage(`unknown tier ${JSON.stringify(tierArg)}`);
+    const tier = tierArg as MailTierName;
+    const contract = contractFromEnv(tier, process.env);
+    if (command === "render") {
+        const [templateDir, configDir] = rest;
+        if (!templateDir || !configDir) usage("render needs a template directory and a config directory");
+        const written = renderTier(tier, contract, templateVariables(tier, contract), configDir, templateDir);
+        process.stdout.write(`rendered ${written.join(" ")}\n`);
+        return;
+    }
+    if (command === "resolver") {
+        const resolver = await startResolver({
+            port: MAIL_PORTS.resolver,
+            directory: { tableName: contract.addressTable, mailDomains: contract.mailDomains, region: contract.region },
+            cognito: tier === "imap" ? { clientId: contract.userPoolClientId!, userPoolId: contract.userPoolId, region: contract.region } : undefined,
+            milter: tier === "smtp-out" ? { port: MILTER_PORT, privateKeyPem: contract.dkimPrivateKey! } : undefined,
+        });
+        process.stderr.write(`resolver (${tier}) listening on 127.0.0.1:${resolver.port}${resolver.milterPort ? `, milter on ${resolver.milterPort}` : ""}\n`);
+        const stop = () => void resolver.stop().then(() => process.exit(0));
+        process.on("SIGTERM", stop);
+        process.on("SIGINT", stop);
+        return;
+    }
+    usage(`unknown command ${JSON.stringify(command)}`);
+}
+
+main(process.argv.slice(2)).catch((err) => {
+    process.stderr.write(err instanceof MailConfigError ? `${err.message}\n` : `${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+});

@@ -1,0 +1,573 @@
+/**
+ * The mail test harness: the three mail tiers, running the config files the images ship (mail/<tier>/*,
+ * rendered by mail/src/render.ts with loopback ports and temp directories), with Debian's Postfix and Dovecot,
+ * against dynalite (DynamoDB) and cognito-local (the user pool), all on 127.0.0.1. Needs root (Postfix and
+ * Dovecot start as root and drop privileges) and the postfix, dovecot-imapd and dovecot-lmtpd packages.
+ *
+ *     const mail = await startMailHarness({ basePort: 20100 });   // uses ports basePort .. basePort+19
+ *     await mail.createUser("alice", "Secret-pass-1");            // a user-pool user (mailbox "alice")
+ *     await mail.putAddress({ address: "shop@acme.example.com", user: "alice" });
+ *     // send to 127.0.0.1:mail.smtpInPort (as the internet would, through the simulated load balancer),
+ *     // read over IMAP at 127.0.0.1:mail.imapPort (secure: false; user "alice", password as created),
+ *     // submit at 127.0.0.1:mail.submissionPort (AUTH PLAIN/LOGIN); what smtp-out relays lands in mail.relayed.
+ *     await mail.stop();
+ *
+ * Options (all optional but basePort):
+ *   basePort      first of 20 consecutive loopback ports (keep test files apart: 20100, 20200, ...)
+ *   mailDomains   default ["example.com"]          controlDomain  default "mail-admin.example.org"
+ *   tiers         which tiers to start, default all three (smtp-out needs imap for SASL; imap starts cognito-local)
+ *   clientAddress the internet address the simulated load balancer reports for every client, default 203.0.113.10
+ *
+ * The returned object also exposes the handles the failure tests need: `dynamo.cut()` / `dynamo.restore()`
+ * (the table becomes unreachable, as in a network outage), `resolvers["smtp-in"].stop()` / `.start()`,
+ * `postfix["smtp-in"].kill9()` / `.start()` / `.reload()`, `dovecot.stop()` / `.start()`. The queue retry times
+ * are one second (through the rendering variables, as the shipped files allow).
+ */
+import { execFile, spawn, ChildProcess } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+import {
+    AdminCreateUserCommand,
+    AdminSetUserPasswordCommand,
+    CognitoIdentityProviderClient,
+    CreateUserPoolClientCommand,
+    CreateUserPoolCommand,
+} from "@aws-sdk/client-cognito-identity-provider";
+import { ImapFlow } from "imapflow";
+import { ADDRESS_TABLE_KEYS, AddressItem, parseAddress } from "../../lib/address";
+import { MAIL_ENV, MailTierName } from "../../lib/mailTiers";
+import { contractFromEnv, renderTier, templateVariables } from "../../mail/src/render";
+import { RunningResolver, startResolver } from "../../mail/src/resolver";
+import { Closable, CuttableProxy, SmtpSink, startLoadBalancer, waitForPort, waitForPortClosed } from "./netTools";
+
+const run = promisify(execFile);
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dynalite = require("dynalite") as (options: Record<string, unknown>) => import("node:net").Server;
+
+export interface MailHarnessOptions {
+    /** First of 20 consecutive loopback ports the harness may use. */
+    basePort: number;
+    mailDomains?: string[];
+    controlDomain?: string;
+    tiers?: MailTierName[];
+    /** The client address the simulated load balancer reports (proxy protocol). Default 203.0.113.10. */
+    clientAddress?: string;
+}
+
+export interface PostfixControl {
+    start(): Promise<void>;
+    stop(): Promise<void>;
+    /** SIGKILL the master and all its children at once, as when a container is killed. */
+    kill9(): Promise<void>;
+    reload(): Promise<void>;
+    /** Queue IDs currently in the queue (any state). */
+    queueIds(): string[];
+    /** The instance's Postfix log. */
+    log(): string;
+}
+
+export interface DovecotControl {
+    start(): Promise<void>;
+    stop(): Promise<void>;
+    log(): string;
+}
+
+export interface ResolverControl {
+    start(): Promise<void>;
+    stop(): Promise<void>;
+    readonly running?: RunningResolver;
+}
+
+export interface MailHarness {
+    /** Where the internet sends mail (smtp-in's port 25 behind the simulated load balancer). */
+    smtpInPort: number;
+    /** IMAP (imap's port 143 behind the simulated load balancer). */
+    imapPort: number;
+    /** Authenticated submission (smtp-out's port 587 behind the simulated load balancer). */
+    submissionPort: number;
+    /** DynamoDB endpoint (dynalite, behind a proxy that `dynamo.cut()` cuts). */
+    dynamoEndpoint: string;
+    tableName: string;
+    region: string;
+    mailDomains: string[];
+    controlDomain: string;
+    /** The user pool (cognito-local) when imap runs. */
+    userPoolId?: string;
+    userPoolClientId?: string;
+    cognitoEndpoint?: string;
+    /** The DKIM key smtp-out signs with; the public half is what the control domain would publish. */
+    dkim: { privateKeyPem: string; publicKeyPem: string };
+    /** Messages smtp-out relayed (its relayhost is this sink). */
+    relayed: SmtpSink;
+    /** A document client on the table, for tests that write items themselves. */
+    documents: DynamoDBDocumentClient;
+    createUser(username: string, password: string): Promise<void>;
+    /** Writes an address item (fields not given are derived: subdomain, domain, comment, createdAt, status active). */
+    putAddress(item: Pick<AddressItem, "address" | "user"> & Partial<AddressItem>): Promise<AddressItem>;
+    /** Revokes an address: its item is deleted. */
+    deleteAddress(address: string): Promise<void>;
+    /** Every message in a user's INBOX, read over IMAP as that user. */
+    readInbox(user: string, password: string): Promise<{ uid: number; source: Buffer }[]>;
+    dynamo: { cut(): Promise<void>; restore(): Promise<void> };
+    resolvers: Partial<Record<MailTierName, ResolverControl>>;
+    postfix: Partial<Record<"smtp-in" | "smtp-out", PostfixControl>>;
+    dovecot?: DovecotControl;
+    /** Stops everything started, in reverse order, and removes the temp directory. */
+    stop(): Promise<void>;
+}
+
+const CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" };
+const REGION = "us-east-1";
+/** The unprivileged account that owns the Maildirs in tests (the image has its own vmail account). */
+const TEST_MAIL_ID = "65534";
+
+export async function startMailHarness(options: MailHarnessOptions): Promise<MailHarness> {
+    const base = options.basePort;
+    const port = {
+        dynalite: base,
+        dynamo: base + 1,
+        cognito: base + 2,
+        resolverSmtpIn: base + 3,
+        resolverImap: base + 4,
+        resolverSmtpOut: base + 5,
+        milter: base + 6,
+        smtpInRaw: base + 7,
+        smtpIn: base + 8,
+        imapRaw: base + 9,
+        imap: base + 10,
+        lmtp: base + 11,
+        auth: base + 12,
+        submissionRaw: base + 13,
+        submission: base + 14,
+        sink: base + 15,
+    };
+    const mailDomains = options.mailDomains ?? ["example.com"];
+    const controlDomain = options.controlDomain ?? "mail-admin.example.org";
+    const tiers = new Set(options.tiers ?? ["smtp-in", "imap", "smtp-out"]);
+    if (tiers.has("smtp-out") && !tiers.has("imap")) throw new Error("startMailHarness: tiers has smtp-out without imap; smtp-out authenticates through imap's Dovecot, so add imap");
+    const clientAddress = options.clientAddress ?? "203.0.113.10";
+    const tableName = "cabal-addresses";
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "cabal-mail-"));
+    // Postfix and Dovecot drop privileges: their users must reach into the tree.
+    fs.chmodSync(root, 0o755);
+
+    const cleanups: (() => Promise<void>)[] = [];
+    const harness: Partial<MailHarness> = {};
+    const stop = async () => {
+        for (const cleanup of cleanups.splice(0).reverse()) {
+            try {
+                await cleanup();
+            } catch (err) {
+                process.stderr.write(`mail harness: cleanup failed: ${(err as Error).message}\n`);
+            }
+        }
+        fs.rmSync(root, { recursive: true, force: true });
+    };
+
+    try {
+        // DynamoDB: dynalite in this process, reached through a proxy that can be cut.
+        const dynaliteServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+        await new Promise<void>((resolve, reject) => dynaliteServer.once("error", reject).listen(port.dynalite, "127.0.0.1", () => resolve()));
+        cleanups.push(() => new Promise<void>((resolve) => dynaliteServer.close(() => resolve())));
+        const dynamoProxy = new CuttableProxy(port.dynamo, port.dynalite);
+        await dynamoProxy.open();
+        cleanups.push(() => dynamoProxy.close());
+        const dynamoEndpoint = `http://127.0.0.1:${port.dynamo}`;
+        const dynamoClient = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port.dynalite}`, region: REGION, credentials: CREDENTIALS });
+        cleanups.push(async () => dynamoClient.destroy());
+        await dynamoClient.send(
+            new CreateTableCommand({
+                TableName: tableName,
+                BillingMode: "PAY_PER_REQUEST",
+                AttributeDefinitions: [
+                    { AttributeName: ADDRESS_TABLE_KEYS.partitionKey, AttributeType: "S" },
+                    { AttributeName: ADDRESS_TABLE_KEYS.byUser.partitionKey, AttributeType: "S" },
+                    { AttributeName: ADDRESS_TABLE_KEYS.bySubdomain.partitionKey, AttributeType: "S" },
+                    { AttributeName: ADDRESS_TABLE_KEYS.bySubdomain.sortKey, AttributeType: "S" },
+                ],
+                KeySchema: [{ AttributeName: ADDRESS_TABLE_KEYS.partitionKey, KeyType: "HASH" }],
+                GlobalSecondaryIndexes: [
+                    {
+                        IndexName: ADDRESS_TABLE_KEYS.byUser.indexName,
+                        KeySchema: [
+                            { AttributeName: ADDRESS_TABLE_KEYS.byUser.partitionKey, KeyType: "HASH" },
+                            { AttributeName: ADDRESS_TABLE_KEYS.byUser.sortKey, KeyType: "RANGE" },
+                        ],
+                        Projection: { ProjectionType: "ALL" },
+                    },
+                    {
+                        IndexName: ADDRESS_TABLE_KEYS.bySubdomain.indexName,
+                        KeySchema: [
+                            { AttributeName: ADDRESS_TABLE_KEYS.bySubdomain.partitionKey, KeyType: "HASH" },
+                            { AttributeName: ADDRESS_TABLE_KEYS.bySubdomain.sortKey, KeyType: "RANGE" },
+                        ],
+                        Projection: { ProjectionType: "KEYS_ONLY" },
+                    },
+                ],
+            }),
+        );
+        const documents = DynamoDBDocumentClient.from(dynamoClient);
+        Object.assign(harness, {
+            smtpInPort: port.smtpIn,
+            imapPort: port.imap,
+            submissionPort: port.submission,
+            dynamoEndpoint,
+            tableName,
+            region: REGION,
+            mailDomains,
+            controlDomain,
+            documents,
+            dynamo: { cut: () => dynamoProxy.close(), restore: () => dynamoProxy.open() },
+            resolvers: {},
+            postfix: {},
+        });
+
+        // The user pool, when imap runs.
+        let cognito: { endpoint: string; userPoolId: string; clientId: string; client: CognitoIdentityProviderClient } | undefined;
+        if (tiers.has("imap")) {
+            const dir = path.join(root, "cognito");
+            // cognito-local's default pools sign in by e-mail; ours use plain user names like the real pool's.
+            fs.mkdirSync(path.join(dir, ".cognito"), { recursive: true });
+            fs.writeFileSync(path.join(dir, ".cognito", "config.json"), JSON.stringify({ UserPoolDefaults: { UsernameAttributes: [] } }));
+            const bin = path.join(path.dirname(require.resolve("cognito-local/package.json")), "lib", "bin", "start.js");
+            const child = spawn(process.execPath, [bin], { cwd: dir, env: { ...process.env, PORT: String(port.cognito), HOST: "127.0.0.1" }, stdio: ["ignore", "ignore", "pipe"] });
+            cleanups.push(() => stopChild(child));
+            await waitForPort(port.cognito, 20000, "cognito-local");
+            const endpoint = `http://127.0.0.1:${port.cognito}`;
+            const client = new CognitoIdentityProviderClient({ endpoint, region: REGION, credentials: CREDENTIALS });
+            cleanups.push(async () => client.destroy());
+            const pool = await client.send(new CreateUserPoolCommand({ PoolName: "cabal-test", UsernameAttributes: [] }));
+            const userPoolId = pool.UserPool!.Id!;
+            const appClient = await client.send(
+                new CreateUserPoolClientCommand({ UserPoolId: userPoolId, ClientName: "mail", ExplicitAuthFlows: ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"] }),
+            );
+            cognito = { endpoint, userPoolId, clientId: appClient.UserPoolClient!.ClientId!, client };
+            Object.assign(harness, { userPoolId, userPoolClientId: cognito.clientId, cognitoEndpoint: endpoint });
+        }
+
+        // The same environment the MailServer component gives the containers (lib/mailTiers.ts).
+        const { privateKey, publicKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
+        const dkim = { privateKeyPem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(), publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString() };
+        const env: Record<string, string> = {
+            [MAIL_ENV.addressTable]: tableName,
+            [MAIL_ENV.region]: REGION,
+            [MAIL_ENV.mailDomains]: mailDomains.join(","),
+            [MAIL_ENV.controlDomain]: controlDomain,
+            [MAIL_ENV.imapHost]: "127.0.0.1",
+            [MAIL_ENV.messageSizeLimit]: "1048576",
+            [MAIL_ENV.userPoolId]: cognito?.userPoolId ?? "",
+            [MAIL_ENV.userPoolClientId]: cognito?.clientId ?? "",
+            [MAIL_ENV.dkimPrivateKey]: dkim.privateKeyPem,
+            [MAIL_ENV.outbound]: "direct",
+        };
+        const sink = new SmtpSink(port.sink);
+        await sink.open();
+        cleanups.push(() => sink.close());
+        Object.assign(harness, { dkim, relayed: sink });
+
+        // Resolvers: one per tier, as each container runs its own.
+        const resolverControl = (tier: MailTierName, resolverPort: number): ResolverControl => {
+            const contract = contractFromEnv(tier, env);
+            const control: { running?: RunningResolver; start(): Promise<void>; stop(): Promise<void> } = {
+                async start() {
+                    if (control.running) return;
+                    control.running = await startResolver({
+                        port: resolverPort,
+                        directory: { tableName, mailDomains: contract.mailDomains, endpoint: dynamoEndpoint, region: REGION, credentials: CREDENTIALS, requestTimeoutMs: 1000 },
+                        cognito: tier === "imap" && cognito ? { clientId: cognito.clientId, userPoolId: cognito.userPoolId, endpoint: cognito.endpoint, region: REGION, credentials: CREDENTIALS } : undefined,
+                        milter: tier === "smtp-out" ? { port: port.milter, privateKeyPem: dkim.privateKeyPem } : undefined,
+                        log: (line) => fs.appendFileSync(path.join(root, `resolver-${tier}.log`), `${new Date().toISOString()} ${line}\n`),
+                    });
+                },
+                async stop() {
+                    const running = control.running;
+                    control.running = undefined;
+                    await running?.stop();
+                },
+            };
+            return control;
+        };
+
+        if (tiers.has("imap")) {
+            const resolver = resolverControl("imap", port.resolverImap);
+            await resolver.start();
+            cleanups.push(() => resolver.stop());
+            harness.resolvers!.imap = resolver;
+            const dovecot = await startDovecot(root, env, {
+                BASE_DIR: path.join(root, "imap", "run"),
+                INSTANCE_NAME: `cabal-test-${base}`,
+                LISTEN_ADDRESS: "127.0.0.1",
+                LOG_PATH: path.join(root, "imap", "dovecot.log"),
+                PROXY_TRUSTED_NETWORKS: "127.0.0.0/8",
+                IMAP_PORT: String(port.imapRaw),
+                LMTP_PORT: String(port.lmtp),
+                AUTH_PORT: String(port.auth),
+                CHECKPASSWORD_PATH: path.join(root, "imap", "etc", "checkpassword.sh"),
+                RESOLVER_PORT: String(port.resolverImap),
+                MAILBOX_ROOT: path.join(root, "imap", "mail"),
+                MAIL_UID: TEST_MAIL_ID,
+                MAIL_GID: TEST_MAIL_ID,
+            }, [port.imapRaw, port.lmtp, port.auth]);
+            cleanups.push(() => dovecot.stop());
+            harness.dovecot = dovecot;
+            const lb = await startLoadBalancer(port.imap, port.imapRaw, clientAddress);
+            cleanups.push(() => lb.close());
+        }
+
+        if (tiers.has("smtp-in")) {
+            const resolver = resolverControl("smtp-in", port.resolverSmtpIn);
+            await resolver.start();
+            cleanups.push(() => resolver.stop());
+            harness.resolvers!["smtp-in"] = resolver;
+            const certDir = path.join(root, "smtp-in", "tls");
+            fs.mkdirSync(certDir, { recursive: true });
+            await run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", `/CN=smtp-in.${controlDomain}`, "-keyout", path.join(certDir, "key.pem"), "-out", path.join(certDir, "cert.pem")]);
+            const postfix = await startPostfix("smtp-in", root, env, {
+                SMTP_LISTEN: `127.0.0.1:${port.smtpInRaw}`,
+                RESOLVER_ADDRESS: `127.0.0.1:${port.resolverSmtpIn}`,
+                LMTP_ADDRESS: `127.0.0.1:${port.lmtp}`,
+                TLS_CERT_FILE: path.join(certDir, "cert.pem"),
+                TLS_KEY_FILE: path.join(certDir, "key.pem"),
+                DEFAULT_TRANSPORT: "error:5.7.1 the test smtp-in delivers nowhere but LMTP",
+            }, port.smtpInRaw);
+            cleanups.push(() => postfix.stop());
+            harness.postfix!["smtp-in"] = postfix;
+            const lb = await startLoadBalancer(port.smtpIn, port.smtpInRaw, clientAddress);
+            cleanups.push(() => lb.close());
+        }
+
+        if (tiers.has("smtp-out")) {
+            const resolver = resolverControl("smtp-out", port.resolverSmtpOut);
+            await resolver.start();
+            cleanups.push(() => resolver.stop());
+            harness.resolvers!["smtp-out"] = resolver;
+            const postfix = await startPostfix("smtp-out", root, env, {
+                SUBMISSION_LISTEN: `127.0.0.1:${port.submissionRaw}`,
+                RESOLVER_ADDRESS: `127.0.0.1:${port.resolverSmtpOut}`,
+                AUTH_ADDRESS: `127.0.0.1:${port.auth}`,
+                MILTER_ADDRESS: `127.0.0.1:${port.milter}`,
+                RELAYHOST: `[127.0.0.1]:${port.sink}`,
+                SMTP_TLS_LEVEL: "none",
+            }, port.submissionRaw);
+            cleanups.push(() => postfix.stop());
+            harness.postfix!["smtp-out"] = postfix;
+            const lb = await startLoadBalancer(port.submission, port.submissionRaw, clientAddress);
+            cleanups.push(() => lb.close());
+        }
+
+        harness.createUser = async (username, password) => {
+            if (!cognito) throw new Error("createUser: the harness runs no user pool; include imap in tiers");
+            await cognito.client.send(new AdminCreateUserCommand({ UserPoolId: cognito.userPoolId, Username: username, MessageAction: "SUPPRESS", TemporaryPassword: `${password}-temporary` }));
+            await cognito.client.send(new AdminSetUserPasswordCommand({ UserPoolId: cognito.userPoolId, Username: username, Password: password, Permanent: true }));
+        };
+        harness.putAddress = async (partial) => {
+            const parsed = parseAddress(partial.address, mailDomains);
+            if (!parsed) throw new Error(`putAddress: ${partial.address} is not local@<one label>.<one of ${mailDomains.join(", ")}>`);
+            const item: AddressItem = {
+                subdomain: parsed.subdomain,
+                domain: parsed.domain,
+                comment: "test",
+                createdAt: new Date().toISOString(),
+                status: "active",
+                ...partial,
+                address: partial.address.toLowerCase(),
+            };
+            await documents.send(new PutCommand({ TableName: tableName, Item: item }));
+            return item;
+        };
+        harness.deleteAddress = async (address) => {
+            await documents.send(new DeleteCommand({ TableName: tableName, Key: { [ADDRESS_TABLE_KEYS.partitionKey]: address.toLowerCase() } }));
+        };
+        harness.readInbox = async (user, password) => {
+            const client = new ImapFlow({ host: "127.0.0.1", port: port.imap, secure: false, auth: { user, pass: password }, logger: false });
+            await client.connect();
+            try {
+                const lock = await client.getMailboxLock("INBOX");
+                try {
+                    const messages: { uid: number; source: Buffer }[] = [];
+                    if (!client.mailbox || client.mailbox.exists === 0) return messages;
+                    for await (const message of client.fetch("1:*", { uid: true, source: true })) messages.push({ uid: message.uid, source: message.source ?? Buffer.alloc(0) });
+                    return messages;
+                } finally {
+                    lock.release();
+                }
+            } finally {
+                await client.logout().catch(() => undefined);
+            }
+        };
+        harness.stop = stop;
+        return harness as MailHarness;
+    } catch (err) {
+        await stop();
+        throw err;
+    }
+}
+
+/**
+ * Runs a command that leaves a daemon behind (postfix start, dovecot): its output goes to a file, because the
+ * daemon inherits the descriptors and a pipe would never close. Rejects with the output on a non-zero exit.
+ */
+async function runDaemonStarter(command: string, args: string[], outputFile: string): Promise<void> {
+    const fd = fs.openSync(outputFile, "a");
+    try {
+        const child = spawn(command, args, { stdio: ["ignore", fd, fd] });
+        const code = await new Promise<number | null>((resolve, reject) => child.once("error", reject).once("exit", (c) => resolve(c)));
+        if (code !== 0) throw new Error(`${command} ${args.join(" ")} exited with ${code}: ${fs.readFileSync(outputFile, "utf8").slice(-2000)}`);
+    } finally {
+        fs.closeSync(fd);
+    }
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+    await exited;
+    clearTimeout(timer);
+}
+
+function pidAlive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+async function waitForExit(pids: number[], timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (pids.some(pidAlive)) {
+        if (Date.now() > deadline) throw new Error(`processes ${pids.filter(pidAlive).join(", ")} still run after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 50));
+    }
+}
+
+async function childPids(pid: number): Promise<number[]> {
+    try {
+        const { stdout } = await run("ps", ["-o", "pid=", "--ppid", String(pid)]);
+        return stdout.split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+        return [];
+    }
+}
+
+/** Renders the tier's shipped templates with these overrides and starts a Postfix instance on them. */
+export async function startPostfix(tier: "smtp-in" | "smtp-out", root: string, env: Record<string, string>, overrides: Record<string, string>, listenPort: number): Promise<PostfixControl> {
+    const dir = path.join(root, tier);
+    const configDir = path.join(dir, "etc");
+    const queueDir = path.join(dir, "queue");
+    const dataDir = path.join(dir, "data");
+    const logFile = path.join(dir, "postfix.log");
+    for (const d of [configDir, queueDir, dataDir]) fs.mkdirSync(d, { recursive: true });
+    fs.chmodSync(dir, 0o755);
+    await run("chown", ["postfix", dataDir]);
+    const contract = contractFromEnv(tier, env);
+    const vars = templateVariables(tier, contract, {
+        CONFIG_DIR: configDir,
+        QUEUE_DIR: queueDir,
+        DATA_DIR: dataDir,
+        MAILLOG_FILE: logFile,
+        INET_INTERFACES: "127.0.0.1",
+        MINIMAL_BACKOFF_TIME: "1s",
+        MAXIMAL_BACKOFF_TIME: "2s",
+        QUEUE_RUN_DELAY: "1s",
+        ...overrides,
+    });
+    renderTier(tier, contract, vars, configDir);
+    const postfix = (...args: string[]) => run("postfix", ["-c", configDir, ...args]);
+    const log = () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : "");
+    const pidFile = path.join(queueDir, "pid", "master.pid");
+    const masterPid = () => (fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, "utf8").trim()) : undefined);
+    const control: PostfixControl = {
+        async start() {
+            try {
+                await postfix("check");
+                await runDaemonStarter("postfix", ["-c", configDir, "start"], path.join(dir, "postfix-start.out"));
+            } catch (err) {
+                throw new Error(`postfix (${tier}) did not start: ${(err as Error).message}\n${log().slice(-3000)}`);
+            }
+            await waitForPort(listenPort, 15000, `postfix ${tier}`);
+        },
+        async stop() {
+            const pid = masterPid();
+            if (!pid || !pidAlive(pid)) return;
+            const children = await childPids(pid);
+            await runDaemonStarter("postfix", ["-c", configDir, "stop"], path.join(dir, "postfix-start.out")).catch(() => undefined);
+            await waitForExit([pid, ...children], 15000).catch(async () => {
+                for (const p of [pid, ...children]) if (pidAlive(p)) process.kill(p, "SIGKILL");
+            });
+        },
+        async kill9() {
+            const pid = masterPid();
+            if (!pid) throw new Error(`postfix (${tier}) is not running`);
+            const children = await childPids(pid);
+            for (const p of [pid, ...children]) if (pidAlive(p)) process.kill(p, "SIGKILL");
+            await waitForExit([pid, ...children], 5000);
+            await waitForPortClosed(listenPort);
+        },
+        async reload() {
+            await runDaemonStarter("postfix", ["-c", configDir, "reload"], path.join(dir, "postfix-start.out"));
+        },
+        queueIds() {
+            const ids: string[] = [];
+            for (const sub of ["incoming", "active", "deferred", "maildrop", "hold"]) {
+                const walk = (d: string) => {
+                    if (!fs.existsSync(d)) return;
+                    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+                        if (entry.isDirectory()) walk(path.join(d, entry.name));
+                        else ids.push(entry.name);
+                    }
+                };
+                walk(path.join(queueDir, sub));
+            }
+            return ids;
+        },
+        log,
+    };
+    await control.start();
+    return control;
+}
+
+/** Renders imap's shipped templates with these overrides and starts Dovecot on them. */
+export async function startDovecot(root: string, env: Record<string, string>, overrides: Record<string, string>, ports: number[]): Promise<DovecotControl> {
+    const dir = path.join(root, "imap");
+    const configDir = path.join(dir, "etc");
+    fs.mkdirSync(configDir, { recursive: true });
+    fs.mkdirSync(overrides.MAILBOX_ROOT, { recursive: true });
+    fs.chmodSync(dir, 0o755);
+    await run("chown", [`${overrides.MAIL_UID}:${overrides.MAIL_GID}`, overrides.MAILBOX_ROOT]);
+    const contract = contractFromEnv("imap", env);
+    renderTier("imap", contract, templateVariables("imap", contract, overrides), configDir);
+    const configFile = path.join(configDir, "dovecot.conf");
+    const logFile = overrides.LOG_PATH;
+    const pidFile = path.join(overrides.BASE_DIR, "master.pid");
+    const log = () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : "");
+    const control: DovecotControl = {
+        async start() {
+            try {
+                await runDaemonStarter("dovecot", ["-c", configFile], path.join(dir, "dovecot-start.out"));
+            } catch (err) {
+                throw new Error(`dovecot did not start: ${(err as Error).message}\n${log().slice(-3000)}`);
+            }
+            for (const p of ports) await waitForPort(p, 15000, `dovecot port ${p}`);
+        },
+        async stop() {
+            if (!fs.existsSync(pidFile)) return;
+            const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
+            if (!pidAlive(pid)) return;
+            process.kill(pid, "SIGTERM");
+            await waitForExit([pid], 15000);
+            for (const p of ports) await waitForPortClosed(p);
+        },
+        log,
+    };
+    await control.start();
+    return control;
+}
