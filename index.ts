@@ -2,10 +2,12 @@
  * Cabalmail on AWS: config → components → resources. Config is read and validated once, here; every component
  * takes plain arguments.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { AddressStore } from "./components/addressStore";
 import { BackupPlan } from "./components/backupPlan";
 import { MailStore } from "./components/mailStore";
 import { Network } from "./components/network";
+import { AddressApi } from "./components/addressApi";
 import { Identity } from "./components/identity";
 import { MailCertificate } from "./components/mailCertificate";
 import { MailDns } from "./components/mailDns";
@@ -39,7 +41,7 @@ const backupPlan = config.backup
     : undefined;
 
 // ── Users (Identity): the imap tier authenticates against its pool ──────────────────────────────────────────────
-const identity = new Identity("users");
+const identity = new Identity("users", { invitationCode: config.invitationCode === undefined ? undefined : pulumi.secret(config.invitationCode) });
 
 // ── Mail server: hosted zones, the mail hosts' certificate, the mail tiers behind the load balancer ────────────────
 const mailDns = new MailDns("mail-dns", {
@@ -81,6 +83,21 @@ const mailServer = new MailServer("mailserver", {
     logRetentionDays: config.logRetentionDays,
     messageSizeLimit: config.messageSizeLimit,
 });
+// ── Address API: the HTTP API and functions behind the `cabalmail` CLI (per-address DNS in the mail zones) ──────
+const addressApi = new AddressApi("address-api", {
+    identity,
+    table: { name: addressStore.tableName, arn: addressStore.tableArn, userIndexArn: addressStore.userIndexArn, subdomainIndexArn: addressStore.subdomainIndexArn },
+    mailDomains: config.mailDomains,
+    controlDomain: config.controlDomain,
+    hostedZoneIds: mailDns.hostedZoneIds,
+});
+/** What the `cabalmail` CLI needs (cabalmail configure --from-stack DIR reads these). */
+export const apiUrl = addressApi.apiUrl;
+export const userPoolId = identity.userPoolId;
+export const userPoolClientId = identity.userPoolClientId;
+export const userPoolRegion = identity.region;
+export const userPoolIssuer = identity.issuerUrl;
+
 /** For the registrar: the name servers of every zone this stack created. */
 export const nameServers = mailDns.nameServers;
 /** Mail domain → hosted zone id, where the address API writes per-address records. */

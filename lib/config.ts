@@ -137,6 +137,13 @@ export const stackConfigSchema = z
         ...mailTierConfig("smtpIn", "smtp-in"),
         ...mailTierConfig("imap", "imap"),
         ...mailTierConfig("smtpOut", "smtp-out"),
+        invitationCode: z
+            .string()
+            .trim()
+            .min(8, "must be at least 8 characters long, so it cannot be guessed quickly")
+            .optional()
+            .describe("Optional code that self sign-ups must give (set it as a secret). Unset: anyone may sign up; every new user still waits for an admin's approval.")
+            .meta({ fix: "pulumi config set --secret invitationCode '<a long random code>' (or pulumi config rm invitationCode)" }),
     })
     .strict();
 

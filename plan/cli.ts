@@ -94,7 +94,8 @@ async function main(argv: string[]): Promise<number> {
 
 if (require.main === module) {
     main(process.argv).then(
-        (code) => process.exit(code),
+        // Exit only once stdout is flushed: into a pipe, process.exit would cut a large --json plan at 64 KiB.
+        (code) => process.stdout.write("", () => process.exit(code)),
         (error) => {
             process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
             process.exit(1);
