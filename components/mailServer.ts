@@ -131,7 +131,7 @@ export const MAIL_LISTENERS: readonly { tier: MailTierName; port: number; protoc
  */
 export const MAIL_HEALTH_CHECKS: Record<MailTierName, string> = {
     "smtp-in": `postfix status >/dev/null 2>&1 && bash -c '</dev/tcp/127.0.0.1/${MAIL_PORTS.resolver}'`,
-    imap: `doveadm service status >/dev/null 2>&1 || kill -0 "$(cat /run/dovecot/master.pid)" && bash -c '</dev/tcp/127.0.0.1/${MAIL_PORTS.resolver}'`,
+    imap: `kill -0 "$(cat /run/dovecot/master.pid)" && bash -c '</dev/tcp/127.0.0.1/${MAIL_PORTS.resolver}'`,
     "smtp-out": `postfix status >/dev/null 2>&1 && bash -c '</dev/tcp/127.0.0.1/${MAIL_PORTS.resolver}'`,
 };
 
