@@ -53,7 +53,35 @@ export const SETTINGS: Record<string, (inputs: Inputs) => string[]> = {
         return [`trusted by ${statements.map((s) => JSON.stringify(s.Principal)).join(", ")}`];
     },
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": (i) => [`${i.policyArn}`],
+    // ── Mail server ──
+    "aws:iam/rolePolicy:RolePolicy": (i) => policyStatements(i.policy),
+    "aws:iam/userPolicy:UserPolicy": (i) => policyStatements(i.policy),
+    "aws:ecs/service:Service": (i) => [
+        `${i.desiredCount} × ${i.launchType}, subnets ${list(i.networkConfiguration?.subnets)}${i.networkConfiguration?.assignPublicIp ? " (public IP)" : ""}, security groups ${list(i.networkConfiguration?.securityGroups)}`,
+        `deployment ${i.deploymentMinimumHealthyPercent}–${i.deploymentMaximumPercent}%, circuit breaker ${onOff(i.deploymentCircuitBreaker?.enable)}${i.deploymentCircuitBreaker?.rollback ? " with rollback" : ""}`,
+    ],
+    "aws:ecs/taskDefinition:TaskDefinition": (i) => {
+        const containers: Inputs[] = typeof i.containerDefinitions === "string" && i.containerDefinitions.startsWith("[") ? JSON.parse(i.containerDefinitions) : [];
+        return [
+            `${i.cpu} CPU, ${i.memory} MiB, ${i.runtimePlatform?.cpuArchitecture ?? "X86_64"}`,
+            ...(i.volumes ?? []).map((v: Inputs) => `volume ${v.name}: EFS ${v.efsVolumeConfiguration?.fileSystemId} access point ${v.efsVolumeConfiguration?.authorizationConfig?.accessPointId}, transit encryption ${v.efsVolumeConfiguration?.transitEncryption}, IAM ${v.efsVolumeConfiguration?.authorizationConfig?.iam}`),
+            ...containers.map((c) => `container ${c.name}: ${c.image}, ports ${list((c.portMappings ?? []).map((p: Inputs) => p.containerPort))}, mounts ${list((c.mountPoints ?? []).map((m: Inputs) => m.containerPath))}, secrets ${list((c.secrets ?? []).map((x: Inputs) => x.name)) || "none"}`),
+        ];
+    },
+    "aws:lb/loadBalancer:LoadBalancer": (i) => [`${i.loadBalancerType}, ${i.internal ? "internal" : "internet-facing"}, addresses ${list((i.subnetMappings ?? []).map((m: Inputs) => m.allocationId))}, cross-zone ${onOff(i.enableCrossZoneLoadBalancing)}`],
+    "aws:lb/listener:Listener": (i) => [`${i.protocol} ${i.port}${i.certificateArn ? `, certificate ${i.certificateArn}, ${i.sslPolicy}` : ""}`],
+    "aws:lb/targetGroup:TargetGroup": (i) => [`${i.protocol} ${i.port} to ${i.targetType} targets, proxy protocol v2 ${onOff(i.proxyProtocolV2)}`],
+    "aws:acm/certificate:Certificate": (i) => [`${list([i.domainName, ...(i.subjectAlternativeNames ?? [])])}, validated by ${i.validationMethod}`],
+    "aws:route53/record:Record": (i) => [`${i.type} ${i.name} → ${i.aliases ? `alias ${list(i.aliases.map((a: Inputs) => a.name))}` : list(i.records).slice(0, 120)}`],
+    "aws:cloudwatch/logGroup:LogGroup": (i) => [`${i.name}, kept ${i.retentionInDays ?? "forever"} days`],
 };
+
+/** One line per statement of a JSON policy document: effect, actions, resources. */
+function policyStatements(policy: unknown): string[] {
+    if (typeof policy !== "string" || !policy.startsWith("{")) return [];
+    const statements: Inputs[] = JSON.parse(policy).Statement ?? [];
+    return statements.map((s) => `${s.Effect} ${list(s.Action)} on ${list(s.Resource)}${s.Condition ? ` when ${JSON.stringify(s.Condition)}` : ""}`);
+}
 
 export function settingsOf(resource: PlannedResource): string[] {
     const summarize = SETTINGS[resource.type];
