@@ -29,23 +29,15 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
-import {
-    AdminCreateUserCommand,
-    AdminSetUserPasswordCommand,
-    CognitoIdentityProviderClient,
-    CreateUserPoolClientCommand,
-    CreateUserPoolCommand,
-} from "@aws-sdk/client-cognito-identity-provider";
+import * as esbuild from "esbuild";
 import { ImapFlow } from "imapflow";
 import { ADDRESS_TABLE_KEYS, AddressItem, parseAddress } from "../../lib/address";
 import { MAIL_ENV, MailTierName } from "../../lib/mailTiers";
 import { contractFromEnv, renderTier, templateVariables } from "../../mail/src/render";
-import { RunningResolver, startResolver } from "../../mail/src/resolver";
 import { Closable, CuttableProxy, SmtpSink, startLoadBalancer, waitForPort, waitForPortClosed } from "./netTools";
 
 const run = promisify(execFile);
+
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require("dynalite") as (options: Record<string, unknown>) => import("node:net").Server;
 
@@ -79,8 +71,9 @@ export interface DovecotControl {
 
 export interface ResolverControl {
     start(): Promise<void>;
+    /** SIGTERM, as when the process dies; the tier's Postfix or Dovecot keeps running without it. */
     stop(): Promise<void>;
-    readonly running?: RunningResolver;
+    log(): string;
 }
 
 export interface MailHarness {
@@ -104,8 +97,6 @@ export interface MailHarness {
     dkim: { privateKeyPem: string; publicKeyPem: string };
     /** Messages smtp-out relayed (its relayhost is this sink). */
     relayed: SmtpSink;
-    /** A document client on the table, for tests that write items themselves. */
-    documents: DynamoDBDocumentClient;
     createUser(username: string, password: string): Promise<void>;
     /** Writes an address item (fields not given are derived: subdomain, domain, comment, createdAt, status active). */
     putAddress(item: Pick<AddressItem, "address" | "user"> & Partial<AddressItem>): Promise<AddressItem>;
@@ -121,7 +112,6 @@ export interface MailHarness {
     stop(): Promise<void>;
 }
 
-const CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" };
 const REGION = "us-east-1";
 /** The unprivileged account that owns the Maildirs in tests (the image has its own vmail account). */
 const TEST_MAIL_ID = "65534";
@@ -178,40 +168,36 @@ export async function startMailHarness(options: MailHarnessOptions): Promise<Mai
         await dynamoProxy.open();
         cleanups.push(() => dynamoProxy.close());
         const dynamoEndpoint = `http://127.0.0.1:${port.dynamo}`;
-        const dynamoClient = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port.dynalite}`, region: REGION, credentials: CREDENTIALS });
-        cleanups.push(async () => dynamoClient.destroy());
-        await dynamoClient.send(
-            new CreateTableCommand({
-                TableName: tableName,
-                BillingMode: "PAY_PER_REQUEST",
-                AttributeDefinitions: [
-                    { AttributeName: ADDRESS_TABLE_KEYS.partitionKey, AttributeType: "S" },
-                    { AttributeName: ADDRESS_TABLE_KEYS.byUser.partitionKey, AttributeType: "S" },
-                    { AttributeName: ADDRESS_TABLE_KEYS.bySubdomain.partitionKey, AttributeType: "S" },
-                    { AttributeName: ADDRESS_TABLE_KEYS.bySubdomain.sortKey, AttributeType: "S" },
-                ],
-                KeySchema: [{ AttributeName: ADDRESS_TABLE_KEYS.partitionKey, KeyType: "HASH" }],
-                GlobalSecondaryIndexes: [
-                    {
-                        IndexName: ADDRESS_TABLE_KEYS.byUser.indexName,
-                        KeySchema: [
-                            { AttributeName: ADDRESS_TABLE_KEYS.byUser.partitionKey, KeyType: "HASH" },
-                            { AttributeName: ADDRESS_TABLE_KEYS.byUser.sortKey, KeyType: "RANGE" },
-                        ],
-                        Projection: { ProjectionType: "ALL" },
-                    },
-                    {
-                        IndexName: ADDRESS_TABLE_KEYS.bySubdomain.indexName,
-                        KeySchema: [
-                            { AttributeName: ADDRESS_TABLE_KEYS.bySubdomain.partitionKey, KeyType: "HASH" },
-                            { AttributeName: ADDRESS_TABLE_KEYS.bySubdomain.sortKey, KeyType: "RANGE" },
-                        ],
-                        Projection: { ProjectionType: "KEYS_ONLY" },
-                    },
-                ],
-            }),
-        );
-        const documents = DynamoDBDocumentClient.from(dynamoClient);
+        const dynamo = (action: string, request: object) => awsJson(`http://127.0.0.1:${port.dynalite}`, `DynamoDB_20120810.${action}`, "1.0", "dynamodb", request);
+        await dynamo("CreateTable", {
+            TableName: tableName,
+            BillingMode: "PAY_PER_REQUEST",
+            AttributeDefinitions: [
+                { AttributeName: ADDRESS_TABLE_KEYS.partitionKey, AttributeType: "S" },
+                { AttributeName: ADDRESS_TABLE_KEYS.byUser.partitionKey, AttributeType: "S" },
+                { AttributeName: ADDRESS_TABLE_KEYS.bySubdomain.partitionKey, AttributeType: "S" },
+                { AttributeName: ADDRESS_TABLE_KEYS.bySubdomain.sortKey, AttributeType: "S" },
+            ],
+            KeySchema: [{ AttributeName: ADDRESS_TABLE_KEYS.partitionKey, KeyType: "HASH" }],
+            GlobalSecondaryIndexes: [
+                {
+                    IndexName: ADDRESS_TABLE_KEYS.byUser.indexName,
+                    KeySchema: [
+                        { AttributeName: ADDRESS_TABLE_KEYS.byUser.partitionKey, KeyType: "HASH" },
+                        { AttributeName: ADDRESS_TABLE_KEYS.byUser.sortKey, KeyType: "RANGE" },
+                    ],
+                    Projection: { ProjectionType: "ALL" },
+                },
+                {
+                    IndexName: ADDRESS_TABLE_KEYS.bySubdomain.indexName,
+                    KeySchema: [
+                        { AttributeName: ADDRESS_TABLE_KEYS.bySubdomain.partitionKey, KeyType: "HASH" },
+                        { AttributeName: ADDRESS_TABLE_KEYS.bySubdomain.sortKey, KeyType: "RANGE" },
+                    ],
+                    Projection: { ProjectionType: "KEYS_ONLY" },
+                },
+            ],
+        });
         Object.assign(harness, {
             smtpInPort: port.smtpIn,
             imapPort: port.imap,
@@ -221,14 +207,13 @@ export async function startMailHarness(options: MailHarnessOptions): Promise<Mai
             region: REGION,
             mailDomains,
             controlDomain,
-            documents,
             dynamo: { cut: () => dynamoProxy.close(), restore: () => dynamoProxy.open() },
             resolvers: {},
             postfix: {},
         });
 
         // The user pool, when imap runs.
-        let cognito: { endpoint: string; userPoolId: string; clientId: string; client: CognitoIdentityProviderClient } | undefined;
+        let cognito: { endpoint: string; userPoolId: string; clientId: string; call: (action: string, request: object) => Promise<Record<string, any>> } | undefined;
         if (tiers.has("imap")) {
             const dir = path.join(root, "cognito");
             // cognito-local's default pools sign in by e-mail; ours use plain user names like the real pool's.
@@ -239,14 +224,11 @@ export async function startMailHarness(options: MailHarnessOptions): Promise<Mai
             cleanups.push(() => stopChild(child));
             await waitForPort(port.cognito, 20000, "cognito-local");
             const endpoint = `http://127.0.0.1:${port.cognito}`;
-            const client = new CognitoIdentityProviderClient({ endpoint, region: REGION, credentials: CREDENTIALS });
-            cleanups.push(async () => client.destroy());
-            const pool = await client.send(new CreateUserPoolCommand({ PoolName: "cabal-test", UsernameAttributes: [] }));
-            const userPoolId = pool.UserPool!.Id!;
-            const appClient = await client.send(
-                new CreateUserPoolClientCommand({ UserPoolId: userPoolId, ClientName: "mail", ExplicitAuthFlows: ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"] }),
-            );
-            cognito = { endpoint, userPoolId, clientId: appClient.UserPoolClient!.ClientId!, client };
+            const call = (action: string, request: object) => awsJson(endpoint, `AWSCognitoIdentityProviderService.${action}`, "1.1", "cognito-idp", request);
+            const pool = await call("CreateUserPool", { PoolName: "cabal-test" });
+            const userPoolId = pool.UserPool.Id as string;
+            const appClient = await call("CreateUserPoolClient", { UserPoolId: userPoolId, ClientName: "mail", ExplicitAuthFlows: ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"] });
+            cognito = { endpoint, userPoolId, clientId: appClient.UserPoolClient.ClientId as string, call };
             Object.assign(harness, { userPoolId, userPoolClientId: cognito.clientId, cognitoEndpoint: endpoint });
         }
 
@@ -271,26 +253,40 @@ export async function startMailHarness(options: MailHarnessOptions): Promise<Mai
         Object.assign(harness, { dkim, relayed: sink });
 
         // Resolvers: one per tier, as each container runs its own.
+        // Resolvers: one per tier, as each container runs its own, from the esbuild bundle the images run, in a
+        // child process (this process's AWS SDK clients may be mocked by other test files).
+        const bundle = path.join(root, "cabal-mail.js");
+        await esbuild.build({ entryPoints: [path.join(__dirname, "..", "..", "mail", "src", "cli.ts")], bundle: true, platform: "node", target: "node20", outfile: bundle, logLevel: "error" });
+        const resolverEnv: Record<string, string> = {
+            PATH: process.env.PATH ?? "/usr/bin:/bin",
+            ...env,
+            AWS_ACCESS_KEY_ID: "test",
+            AWS_SECRET_ACCESS_KEY: "test",
+            AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+            ...(cognito ? { AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognito.endpoint } : {}),
+        };
         const resolverControl = (tier: MailTierName, resolverPort: number): ResolverControl => {
-            const contract = contractFromEnv(tier, env);
-            const control: { running?: RunningResolver; start(): Promise<void>; stop(): Promise<void> } = {
+            const logFile = path.join(root, `resolver-${tier}.log`);
+            let child: ChildProcess | undefined;
+            const args = [bundle, "resolver", tier, "--port", String(resolverPort), ...(tier === "smtp-out" ? ["--milter-port", String(port.milter)] : [])];
+            return {
                 async start() {
-                    if (control.running) return;
-                    control.running = await startResolver({
-                        port: resolverPort,
-                        directory: { tableName, mailDomains: contract.mailDomains, endpoint: dynamoEndpoint, region: REGION, credentials: CREDENTIALS, requestTimeoutMs: 1000 },
-                        cognito: tier === "imap" && cognito ? { clientId: cognito.clientId, userPoolId: cognito.userPoolId, endpoint: cognito.endpoint, region: REGION, credentials: CREDENTIALS } : undefined,
-                        milter: tier === "smtp-out" ? { port: port.milter, privateKeyPem: dkim.privateKeyPem } : undefined,
-                        log: (line) => fs.appendFileSync(path.join(root, `resolver-${tier}.log`), `${new Date().toISOString()} ${line}\n`),
+                    if (child) return;
+                    const fd = fs.openSync(logFile, "a");
+                    child = spawn(process.execPath, args, { env: resolverEnv, stdio: ["ignore", fd, fd] });
+                    fs.closeSync(fd);
+                    await waitForPort(resolverPort, 15000, `resolver (${tier})`).catch((err) => {
+                        throw new Error(`${(err as Error).message}\n${fs.readFileSync(logFile, "utf8").slice(-2000)}`);
                     });
+                    if (tier === "smtp-out") await waitForPort(port.milter, 15000, "milter");
                 },
                 async stop() {
-                    const running = control.running;
-                    control.running = undefined;
-                    await running?.stop();
+                    const running = child;
+                    child = undefined;
+                    if (running) await stopChild(running);
                 },
+                log: () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : ""),
             };
-            return control;
         };
 
         if (tiers.has("imap")) {
@@ -362,8 +358,8 @@ export async function startMailHarness(options: MailHarnessOptions): Promise<Mai
 
         harness.createUser = async (username, password) => {
             if (!cognito) throw new Error("createUser: the harness runs no user pool; include imap in tiers");
-            await cognito.client.send(new AdminCreateUserCommand({ UserPoolId: cognito.userPoolId, Username: username, MessageAction: "SUPPRESS", TemporaryPassword: `${password}-temporary` }));
-            await cognito.client.send(new AdminSetUserPasswordCommand({ UserPoolId: cognito.userPoolId, Username: username, Password: password, Permanent: true }));
+            await cognito.call("AdminCreateUser", { UserPoolId: cognito.userPoolId, Username: username, MessageAction: "SUPPRESS", TemporaryPassword: `${password}-temporary` });
+            await cognito.call("AdminSetUserPassword", { UserPoolId: cognito.userPoolId, Username: username, Password: password, Permanent: true });
         };
         harness.putAddress = async (partial) => {
             const parsed = parseAddress(partial.address, mailDomains);
@@ -377,11 +373,11 @@ export async function startMailHarness(options: MailHarnessOptions): Promise<Mai
                 ...partial,
                 address: partial.address.toLowerCase(),
             };
-            await documents.send(new PutCommand({ TableName: tableName, Item: item }));
+            await dynamo("PutItem", { TableName: tableName, Item: Object.fromEntries(Object.entries(item).map(([k, v]) => [k, { S: String(v) }])) });
             return item;
         };
         harness.deleteAddress = async (address) => {
-            await documents.send(new DeleteCommand({ TableName: tableName, Key: { [ADDRESS_TABLE_KEYS.partitionKey]: address.toLowerCase() } }));
+            await dynamo("DeleteItem", { TableName: tableName, Key: { [ADDRESS_TABLE_KEYS.partitionKey]: { S: address.toLowerCase() } } });
         };
         harness.readInbox = async (user, password) => {
             const client = new ImapFlow({ host: "127.0.0.1", port: port.imap, secure: false, auth: { user, pass: password }, logger: false });
@@ -421,6 +417,23 @@ async function runDaemonStarter(command: string, args: string[], outputFile: str
     } finally {
         fs.closeSync(fd);
     }
+}
+
+/** One call of an AWS JSON API (dynalite, cognito-local), without the SDK: see the resolver note above. */
+async function awsJson(endpoint: string, target: string, jsonVersion: "1.0" | "1.1", service: string, request: object): Promise<Record<string, any>> {
+    const response = await fetch(endpoint, {
+        method: "POST",
+        headers: {
+            "Content-Type": `application/x-amz-json-${jsonVersion}`,
+            "X-Amz-Target": target,
+            "X-Amz-Date": "20260101T000000Z",
+            Authorization: `AWS4-HMAC-SHA256 Credential=test/20260101/${REGION}/${service}/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000`,
+        },
+        body: JSON.stringify(request),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${target} failed (${response.status}): ${text}`);
+    return text ? (JSON.parse(text) as Record<string, any>) : {};
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
