@@ -1,0 +1,102 @@
+/**
+ * Start-up of the program, the cost every `pulumi preview` and `pulumi up` pays before the engine sees a single
+ * resource: wall time from process start to the complete resource graph of Pulumi.prod.yaml, against a minimal
+ * one-resource Pulumi program on the same runtime and mocks, measured in the same run, alternating, medians of
+ * several runs. Prints both and their ratio (target: at most 1.5×).
+ *
+ *   npx ts-node --transpile-only bench/startup.ts [--runs 7] [--stack prod] [--type-check]
+ *
+ * Each run is `node -r ts-node/register/transpile-only plan/engine.ts ...`, the offline plan's engine: the
+ * program under the project's mocks, as Pulumi's Node.js runtime would load it with this project's settings
+ * (TypeScript transpiled, not type-checked: see README "Fast start-up"). `--type-check` adds a measurement of the
+ * same program with ts-node's type checking, which is what Pulumi does without those settings.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { PROJECT_ROOT, readStackConfig } from "../plan/stackFile";
+import type { Plan } from "../plan/types";
+
+const ENGINE = path.join(PROJECT_ROOT, "plan/engine.ts");
+const MINIMAL = path.join(__dirname, "minimal/index.ts");
+const PROGRAM = path.join(PROJECT_ROOT, "index.ts");
+
+interface Measurement {
+    ms: number;
+    customResources: number;
+}
+
+function argument(name: string, fallback: string): string {
+    const at = process.argv.indexOf(name);
+    return at >= 0 && process.argv[at + 1] ? process.argv[at + 1] : fallback;
+}
+
+/** One run: a fresh node process from spawn to exit, its plan checked for completeness. */
+function measure(program: string, stack: string, config: Record<string, string>, dir: string, typeCheck: boolean): Promise<Measurement> {
+    const request = path.join(dir, "request.json");
+    const result = path.join(dir, "plan.json");
+    writeFileSync(request, JSON.stringify({ stack, config, program }));
+    rmSync(result, { force: true });
+    const register = typeCheck ? "ts-node/register" : "ts-node/register/transpile-only";
+    return new Promise((resolve, reject) => {
+        const started = process.hrtime.bigint();
+        const child = spawn(process.execPath, ["-r", register, ENGINE, request, result], { cwd: PROJECT_ROOT, stdio: ["ignore", "ignore", "pipe"] });
+        let stderr = "";
+        child.stderr.on("data", (chunk) => (stderr += chunk));
+        child.on("error", reject);
+        child.on("exit", (code) => {
+            const ms = Number(process.hrtime.bigint() - started) / 1e6;
+            if (code !== 0) return reject(new Error(`${path.relative(PROJECT_ROOT, program)}: the engine exited ${code}: ${stderr}`));
+            const plan = JSON.parse(readFileSync(result, "utf8")) as Plan;
+            if (plan.error) return reject(new Error(`${path.relative(PROJECT_ROOT, program)} failed: ${plan.error}`));
+            resolve({ ms, customResources: plan.resources.filter((r) => r.custom).length });
+        });
+    });
+}
+
+const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+async function main(): Promise<void> {
+    const runs = Number(argument("--runs", "7"));
+    const stack = argument("--stack", "prod");
+    const typeCheck = process.argv.includes("--type-check");
+    if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a whole number of at least 1, got ${argument("--runs", "")}`);
+    const config = readStackConfig(stack);
+    const dir = mkdtempSync(path.join(tmpdir(), "cabalmail-bench-"));
+    try {
+        // One unmeasured run of each warms the file system cache, as a developer's second preview would be.
+        await measure(MINIMAL, stack, config, dir, false);
+        await measure(PROGRAM, stack, config, dir, false);
+        const minimal: Measurement[] = [];
+        const program: Measurement[] = [];
+        for (let i = 0; i < runs; i++) {
+            minimal.push(await measure(MINIMAL, stack, config, dir, false));
+            program.push(await measure(PROGRAM, stack, config, dir, false));
+        }
+        const base = median(minimal.map((m) => m.ms));
+        const full = median(program.map((m) => m.ms));
+        const ratio = full / base;
+        const show = (ms: number[]) => ms.map((v) => v.toFixed(0)).join(", ");
+        console.log(`Start-up to the complete resource graph, Pulumi.${stack}.yaml, ${runs} runs each (node ${process.version}, ${require("os").cpus().length} cores)`);
+        console.log(`  minimal program (${minimal[0].customResources} resource):  median ${base.toFixed(0)} ms  [${show(minimal.map((m) => m.ms))}]`);
+        console.log(`  cabalmail program (${program[0].customResources} resources): median ${full.toFixed(0)} ms  [${show(program.map((m) => m.ms))}]`);
+        console.log(`  ratio ${ratio.toFixed(2)}× (target ≤ 1.5×): ${ratio <= 1.5 ? "met" : "NOT met"}`);
+        if (typeCheck) {
+            const checked: number[] = [];
+            for (let i = 0; i < Math.min(runs, 3); i++) checked.push((await measure(PROGRAM, stack, config, dir, true)).ms);
+            console.log(`  cabalmail program with ts-node type checking (Pulumi's default without this project's settings): median ${median(checked).toFixed(0)} ms, ${(median(checked) / base).toFixed(2)}× the minimal program`);
+        }
+    } finally {
+        rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+main().catch((error) => {
+    console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+});
