@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { DKIM_SELECTOR, mailHosts } from "../lib/address";
 import { fargateMemoryChoices, LOG_RETENTION_DAYS, SES_MESSAGE_SIZE_LIMIT } from "../lib/mailServerLimits";
-import { MAIL_ENV, MAIL_MOUNTS, MAIL_PORTS, MAIL_TIER_NAMES, type MailTierName } from "../lib/mailTiers";
+import { MAIL_ENV, MAIL_HEALTH_CHECKS, MAIL_MOUNTS, MAIL_PORTS, MAIL_TIER_NAMES, type MailTierName } from "../lib/mailTiers";
 import { ecrRepositoryArnOf, ecsTasksTrustPolicy, mailExecutionRolePolicy, mailTaskRolePolicy, sesRelayPolicy } from "./mailTierPolicies";
 
 /** Size, count and image of one mail tier's Fargate service. */
@@ -124,16 +124,6 @@ export const MAIL_LISTENERS: readonly { tier: MailTierName; port: number; protoc
     { tier: "imap", port: 993, protocol: "TLS", targetPort: MAIL_PORTS.imap },
     { tier: "smtp-out", port: 465, protocol: "TLS", targetPort: MAIL_PORTS.submission },
 ];
-
-/**
- * Container health: the server's master process is alive and the address resolver answers on loopback (a tier
- * whose resolver is gone would defer all mail). Not a probe of the public port: it expects a proxy-protocol header.
- */
-export const MAIL_HEALTH_CHECKS: Record<MailTierName, string> = {
-    "smtp-in": `postfix status >/dev/null 2>&1 && bash -c '</dev/tcp/127.0.0.1/${MAIL_PORTS.resolver}'`,
-    imap: `kill -0 "$(cat /run/dovecot/master.pid)" && bash -c '</dev/tcp/127.0.0.1/${MAIL_PORTS.resolver}'`,
-    "smtp-out": `postfix status >/dev/null 2>&1 && bash -c '</dev/tcp/127.0.0.1/${MAIL_PORTS.resolver}'`,
-};
 
 /** TLS 1.3 and 1.2 with forward secrecy only: what current mail clients speak. */
 const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";

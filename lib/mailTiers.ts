@@ -64,3 +64,15 @@ export const MAIL_ENV = {
     relayUser: "RELAY_USER",
     relayPassword: "RELAY_PASSWORD",
 } as const;
+
+/**
+ * The container health check of each tier (ECS runs it with `CMD-SHELL`, i.e. `/bin/sh -c`): the server's master
+ * process is alive and the resolver answers on loopback. So the images need `bash` (for /dev/tcp), Postfix's
+ * `postfix status`, and Dovecot's pid file in its base_dir /run/dovecot. Not a probe of the public ports: those
+ * expect a proxy protocol header first.
+ */
+export const MAIL_HEALTH_CHECKS: Record<MailTierName, string> = {
+    "smtp-in": `postfix status >/dev/null 2>&1 && bash -c '</dev/tcp/127.0.0.1/${MAIL_PORTS.resolver}'`,
+    imap: `kill -0 "$(cat /run/dovecot/master.pid)" && bash -c '</dev/tcp/127.0.0.1/${MAIL_PORTS.resolver}'`,
+    "smtp-out": `postfix status >/dev/null 2>&1 && bash -c '</dev/tcp/127.0.0.1/${MAIL_PORTS.resolver}'`,
+};

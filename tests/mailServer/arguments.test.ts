@@ -5,7 +5,8 @@
 import * as assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import * as path from "node:path";
-import { dkimRecordText, MAIL_HEALTH_CHECKS, spfRecordText, txtRecordValue } from "../../components/mailServer";
+import { dkimRecordText, spfRecordText, txtRecordValue } from "../../components/mailServer";
+import { MAIL_HEALTH_CHECKS } from "../../lib/mailTiers";
 import { fargateMemoryChoices } from "../../lib/mailServerLimits";
 import type { Scenario } from "./argumentScenarios";
 
