@@ -499,10 +499,16 @@ describe("MailServer with other config", () => {
         assert.deepEqual(plan.resources.filter((r) => r.type !== "pulumi:pulumi:Stack"), []);
     });
 
-    it("prebuilt images from config: no build, no repository, and no ECR access for an image outside ECR", async () => {
+    it("prebuilt images from config: no build, no repository, and no ECR access for an image outside ECR; an existing mail zone", async () => {
         const ecrImage = "123456789012.dkr.ecr.us-east-1.amazonaws.com/cabalmail-imap:1.4.0";
-        const plan = await runPlan({ config: { smtpInImage: "ghcr.io/example/cabalmail-smtp-in:1.4.0", imapImage: ecrImage } });
+        const plan = await runPlan({ config: { smtpInImage: "ghcr.io/example/cabalmail-smtp-in:1.4.0", imapImage: ecrImage, hostedZoneIds: '["example.com=Z0EXISTINGMAILZONE"]' } });
         assert.equal(plan.error, undefined, plan.error);
+        assert.deepEqual(ofType(plan, T.zone).map((z) => z.inputs.name).sort(), ["cabal-admin.example.org", "example.net"]);
+        assert.equal((plan.outputs.hostedZoneIds as Record<string, string>)["example.com"], "Z0EXISTINGMAILZONE");
+        assert.ok(!("example.com" in (plan.outputs.nameServers as object)), "no name servers to hand out for a zone the stack did not create");
+        const sesRecords = ofType(plan, T.record).filter((r) => r.name.startsWith(`${SERVER}-example.com-ses-dkim-`));
+        assert.equal(sesRecords.length, 3);
+        for (const record of sesRecords) assert.equal(record.inputs.zoneId, "Z0EXISTINGMAILZONE");
         assert.equal(containerOf(plan, "smtp-in").image, "ghcr.io/example/cabalmail-smtp-in:1.4.0");
         assert.equal(containerOf(plan, "imap").image, ecrImage);
         assert.deepEqual(ofType(plan, T.image).map((i) => i.name), [`${SERVER}-smtp-out`]);
