@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { mockClient } from "aws-sdk-client-mock";
+import { type AwsClientStub, mockClient } from "aws-sdk-client-mock";
 import { ROUTES } from "../../api/src/routes";
 import { startApiFixture, type ApiFixture } from "./support/fixture";
 import { accessToken, createTestKeySet, TEST_ISSUER } from "./support/jwt";
@@ -27,14 +27,16 @@ const EXPECTED: Record<string, Record<Who, number>> = {
 
 describe("address API authorization matrix", () => {
     let api: ApiFixture;
-    const cognito = mockClient(CognitoIdentityProviderClient);
+    let cognito: AwsClientStub<CognitoIdentityProviderClient>;
     before(async () => {
         api = await startApiFixture();
+        // An instance mock of this fixture's client only: a class-wide mock would leak into other test files.
+        cognito = mockClient(api.deps.cognito);
         // The user pool itself is exercised against cognito-local in users.test.ts; here only who may call matters.
         cognito.onAnyCommand().resolves({ Users: [], UserStatus: "CONFIRMED", Enabled: true });
     });
     after(async () => {
-        cognito.restore();
+        cognito?.restore();
         await api?.stop();
     });
 

@@ -25,17 +25,21 @@ describe("end to end: address API → smtp-in → IMAP", function () {
     let mail: MailHarness;
     let gateway: LocalGateway;
     const keys = createTestKeySet();
-    const route53 = mockClient(Route53Client);
+    // An instance mock, created in before(): a class-wide mock made at load time would leak into other test files.
+    const route53Client = new Route53Client({ region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" } });
+    let route53: ReturnType<typeof mockRoute53>;
+    const mockRoute53 = () => mockClient(route53Client);
 
     before(async function () {
         this.timeout(120000);
         mail = await startMailHarness({ basePort: MAIL_HARNESS_BASE_PORT, tiers: ["smtp-in", "imap"], mailDomains: ["example.com"], controlDomain: "mail-admin.example.org" });
         await mail.createUser("alice", PASSWORD);
+        route53 = mockRoute53();
         route53.on(ChangeResourceRecordSetsCommand).resolves({ ChangeInfo: { Id: "/change/C1", Status: "PENDING", SubmittedAt: new Date() } });
         const deps: ApiDeps = {
             settings: { tableName: mail.tableName, mailDomains: mail.mailDomains, controlDomain: mail.controlDomain, hostedZoneIds: { "example.com": "Z0EXAMPLECOM" }, userPoolId: mail.userPoolId ?? "" },
             dynamo: documentClient(new DynamoDBClient({ endpoint: mail.dynamoEndpoint, region: mail.region, credentials: { accessKeyId: "test", secretAccessKey: "test" } })),
-            route53: new Route53Client({ region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" } }),
+            route53: route53Client,
             cognito: new CognitoIdentityProviderClient({ region: mail.region, endpoint: mail.cognitoEndpoint, credentials: { accessKeyId: "test", secretAccessKey: "test" } }),
             now: () => new Date(),
         };
@@ -43,7 +47,7 @@ describe("end to end: address API → smtp-in → IMAP", function () {
     });
     after(async function () {
         this.timeout(60000);
-        route53.restore();
+        route53?.restore();
         await gateway?.stop();
         await mail?.stop();
     });
