@@ -145,7 +145,7 @@ export async function reconcileSubdomainDns(deps: ApiDeps, subdomain: string, do
     }
 }
 
-/** Reconciles DNS; if that fails, runs `undo` (restoring the item) and reports a 502 that says nothing changed. */
+/** Reconciles DNS (Route 53, and the index reads it needs); if that fails, runs `undo` (restoring the item) and reports a 502 that says nothing changed. */
 async function reconcileOrUndo(deps: ApiDeps, item: AddressItem, action: string, undo: () => Promise<unknown>): Promise<void> {
     try {
         await reconcileSubdomainDns(deps, item.subdomain, item.domain, `cabalmail: ${action} ${item.address}`);
@@ -154,9 +154,9 @@ async function reconcileOrUndo(deps: ApiDeps, item: AddressItem, action: string,
         try {
             await undo();
         } catch (undoError) {
-            throw new ApiError(500, `Route 53 failed while trying to ${action} ${item.address} (${errorMessage(error)}), and undoing the table change failed too (${errorMessage(undoError)}). Retry the request; an administrator may need to check the address.`);
+            throw new ApiError(500, `Updating the DNS failed while trying to ${action} ${item.address} (${awsErrorName(error)}: ${errorMessage(error)}), and undoing the table change failed too (${errorMessage(undoError)}). Retry the request; an administrator may need to check the address.`);
         }
-        throw new ApiError(502, `Route 53 failed while trying to ${action} ${item.address}: ${errorMessage(error)}. Nothing was changed; retry later.`);
+        throw new ApiError(502, `Updating the DNS failed while trying to ${action} ${item.address} (${awsErrorName(error)}: ${errorMessage(error)}). Nothing was changed; retry later.`);
     }
 }
 

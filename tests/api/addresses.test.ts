@@ -156,7 +156,7 @@ describe("address API: create, list, suspend, reinstate, revoke", () => {
             api.route53.on(ChangeResourceRecordSetsCommand).rejects(failure());
             const response = await api.call("POST", "/addresses", { user: "alice", body: { address: "shop@acme.example.com", comment: "Acme" } });
             assert.equal(response.status, 502);
-            assert.match(response.body.error, /Route 53 failed while trying to create shop@acme\.example\.com: Rate exceeded\. Nothing was changed/);
+            assert.match(response.body.error, /Updating the DNS failed while trying to create shop@acme\.example\.com \(Throttling: Rate exceeded\)\. Nothing was changed/);
             assert.equal(await item("shop@acme.example.com"), undefined);
         });
 
