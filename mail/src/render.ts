@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { mailHosts } from "../../lib/address";
-import { MAIL_ENV, MAIL_MOUNTS, MAIL_PORTS, MailTierName } from "../../lib/mailTiers";
+import { MAILBOX_OWNER, MAIL_ENV, MAIL_MOUNTS, MAIL_PORTS, MailTierName } from "../../lib/mailTiers";
 import { MAILBOX_DOMAIN } from "./resolver";
 
 /** The template files of each tier, relative to mail/<tier>/. */
@@ -21,10 +21,6 @@ export const TEMPLATE_FILES: Record<MailTierName, readonly string[]> = {
 
 /** smtp-out: the resolver's DKIM milter, on the container's loopback (internal to the image, not in the contract). */
 export const MILTER_PORT = 10031;
-
-/** The system account (in the imap image) that owns every Maildir. The EFS access point must use the same ids. */
-export const MAIL_UID = 5000;
-export const MAIL_GID = 5000;
 
 /** What the MailServer component hands an image, parsed and checked. */
 export interface MailContract {
@@ -190,8 +186,9 @@ export function templateVariables(tier: MailTierName, contract: MailContract, ov
                 RESOLVER_HOST: "127.0.0.1",
                 RESOLVER_PORT: String(MAIL_PORTS.resolver),
                 MAILBOX_ROOT: MAIL_MOUNTS.mailboxes,
-                MAIL_UID: String(MAIL_UID),
-                MAIL_GID: String(MAIL_GID),
+                /** The mailbox tree's one owner, which the EFS access point enforces (the image's vmail account). */
+                MAIL_UID: String(MAILBOX_OWNER.uid),
+                MAIL_GID: String(MAILBOX_OWNER.gid),
             };
             break;
     }
