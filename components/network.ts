@@ -44,7 +44,6 @@ export class Network extends pulumi.ComponentResource {
         }
         const cidr = /^(\d+)\.(\d+)\.0\.0\/16$/.exec(cidrBlock);
         if (!cidr) throw new Error(`Network ${name}: cidrBlock must be a /16 such as 10.0.0.0/16, got ${cidrBlock}`);
-        // 16 /20 slices of the /16: public subnets take the first half, private ones the second.
         if (availabilityZoneCount > 8) throw new Error(`Network ${name}: availabilityZoneCount must be at most 8, got ${availabilityZoneCount}`);
         const slice = (n: number) => `${cidr[1]}.${cidr[2]}.${n * 16}.0/20`;
         const child = { parent: this };
@@ -65,18 +64,22 @@ export class Network extends pulumi.ComponentResource {
             tags: { Name: `${name}-public` },
         }, child);
 
-        const zoneIndexes = [...Array(availabilityZoneCount).keys()];
-        this.publicSubnets = zoneIndexes.map((i) => {
-            const subnet = new aws.ec2.Subnet(`${name}-public-${i}`, {
-                vpcId: vpc.id,
-                cidrBlock: slice(i),
-                availabilityZone: zones[i],
-                mapPublicIpOnLaunch: false,
-                tags: { Name: `${name}-public-${i}`, tier: "public" },
-            }, child);
-            new aws.ec2.RouteTableAssociation(`${name}-public-${i}`, { subnetId: subnet.id, routeTableId: publicRoutes.id }, child);
-            return subnet;
-        });
+        // One subnet of a kind per zone, each associated with the kind's route table. Public subnets take the first
+        // eight /20 slices, private ones the next eight.
+        const subnetsPerZone = (kind: "public" | "private", firstSlice: number, routeTable: aws.ec2.RouteTable) =>
+            [...Array(availabilityZoneCount).keys()].map((i) => {
+                const subnetName = `${name}-${kind}-${i}`;
+                const subnet = new aws.ec2.Subnet(subnetName, {
+                    vpcId: vpc.id,
+                    cidrBlock: slice(firstSlice + i),
+                    availabilityZone: zones[i],
+                    mapPublicIpOnLaunch: false,
+                    tags: { Name: subnetName, tier: kind },
+                }, child);
+                new aws.ec2.RouteTableAssociation(subnetName, { subnetId: subnet.id, routeTableId: routeTable.id }, child);
+                return subnet;
+            });
+        this.publicSubnets = subnetsPerZone("public", 0, publicRoutes);
 
         let natRoutes: aws.types.input.ec2.RouteTableRoute[] = [];
         let natPublicIps: pulumi.Output<string[]> = pulumi.output([]);
@@ -91,17 +94,7 @@ export class Network extends pulumi.ComponentResource {
             natPublicIps = natAddress.publicIp.apply((ip) => [ip]);
         }
         const privateRoutes = new aws.ec2.RouteTable(`${name}-private`, { vpcId: vpc.id, routes: natRoutes, tags: { Name: `${name}-private` } }, child);
-        this.privateSubnets = zoneIndexes.map((i) => {
-            const subnet = new aws.ec2.Subnet(`${name}-private-${i}`, {
-                vpcId: vpc.id,
-                cidrBlock: slice(8 + i),
-                availabilityZone: zones[i],
-                mapPublicIpOnLaunch: false,
-                tags: { Name: `${name}-private-${i}`, tier: "private" },
-            }, child);
-            new aws.ec2.RouteTableAssociation(`${name}-private-${i}`, { subnetId: subnet.id, routeTableId: privateRoutes.id }, child);
-            return subnet;
-        });
+        this.privateSubnets = subnetsPerZone("private", 8, privateRoutes);
 
         // Gateway endpoints cost nothing and keep DynamoDB lookups and ECR image layers (S3) off the internet.
         const region = aws.getRegionOutput({}, child).region;
