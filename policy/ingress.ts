@@ -4,6 +4,8 @@
  * `aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule`. Pure functions of a resource's properties.
  */
 
+import { known } from "./known";
+
 export const SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup";
 export const SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule";
 export const SECURITY_GROUP_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
@@ -31,9 +33,12 @@ function protocolName(value: unknown): string {
     return PROTOCOL_NUMBERS[text] ?? text;
 }
 
-function list(value: unknown): string[] {
+/** A list-valued property; a list (or an element) unknown during a preview counts as absent. */
+function list(read: () => unknown): string[] {
+    const value = known(read);
     if (value === undefined || value === null || value === "") return [];
-    return (Array.isArray(value) ? value : [value]).filter((v) => typeof v === "string" && v !== "");
+    const items = Array.isArray(value) ? [...Array(value.length).keys()].map((i) => known(() => value[i])) : [value];
+    return items.filter((v): v is string => typeof v === "string" && v !== "");
 }
 
 function portRange(protocol: string, fromPort: unknown, toPort: unknown): { fromPort: number; toPort: number } {
@@ -49,15 +54,16 @@ function portRange(protocol: string, fromPort: unknown, toPort: unknown): { from
 export function ingressOf(type: string, props: Record<string, any>): Ingress[] {
     switch (type) {
         case SECURITY_GROUP:
-            return (Array.isArray(props.ingress) ? props.ingress : []).map((rule: Record<string, any>) => {
+            const rules = known(() => props.ingress);
+            return (Array.isArray(rules) ? rules : []).map((rule: Record<string, any>) => {
                 const protocol = protocolName(rule.protocol);
                 return {
                     protocol,
                     ...portRange(protocol, rule.fromPort, rule.toPort),
-                    cidrs: [...list(rule.cidrBlocks), ...list(rule.ipv6CidrBlocks)],
-                    securityGroups: list(rule.securityGroups),
+                    cidrs: [...list(() => rule.cidrBlocks), ...list(() => rule.ipv6CidrBlocks)],
+                    securityGroups: list(() => rule.securityGroups),
                     self: rule.self === true,
-                    prefixLists: list(rule.prefixListIds),
+                    prefixLists: list(() => rule.prefixListIds),
                 };
             });
         case SECURITY_GROUP_RULE: {
@@ -66,10 +72,10 @@ export function ingressOf(type: string, props: Record<string, any>): Ingress[] {
             return [{
                 protocol,
                 ...portRange(protocol, props.fromPort, props.toPort),
-                cidrs: [...list(props.cidrBlocks), ...list(props.ipv6CidrBlocks)],
-                securityGroups: list(props.sourceSecurityGroupId),
+                cidrs: [...list(() => props.cidrBlocks), ...list(() => props.ipv6CidrBlocks)],
+                securityGroups: list(() => props.sourceSecurityGroupId),
                 self: props.self === true,
-                prefixLists: list(props.prefixListIds),
+                prefixLists: list(() => props.prefixListIds),
             }];
         }
         case SECURITY_GROUP_INGRESS_RULE: {
@@ -77,10 +83,10 @@ export function ingressOf(type: string, props: Record<string, any>): Ingress[] {
             return [{
                 protocol,
                 ...portRange(protocol, props.fromPort, props.toPort),
-                cidrs: [...list(props.cidrIpv4), ...list(props.cidrIpv6)],
-                securityGroups: list(props.referencedSecurityGroupId),
+                cidrs: [...list(() => props.cidrIpv4), ...list(() => props.cidrIpv6)],
+                securityGroups: list(() => props.referencedSecurityGroupId),
                 self: false,
-                prefixLists: list(props.prefixListId),
+                prefixLists: list(() => props.prefixListId),
             }];
         }
         default:

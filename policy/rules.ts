@@ -8,6 +8,7 @@
  * mail tiers' groups, that a load balancer facing the internet listens on mail ports only.
  */
 import { admitsTcpPort, describeIngress, ingressOf, INGRESS_TYPES, isInternetCidr } from "./ingress";
+import { known } from "./known";
 import { POLICY_DOCUMENT_TYPES, policyDocumentsOf, wildcardProblems } from "./iamDocuments";
 
 /** What a rule sees of a resource. */
@@ -66,19 +67,7 @@ export const TYPES = {
 export const INTERNET_PORTS = [25, 465, 993] as const;
 export const NFS_PORT = 2049;
 
-/**
- * Reads a value that may be unknown during a real preview. CrossGuard's property proxy throws an UnknownValueError
- * on access to a value the provider has not computed yet; a stack rule skips that resource instead of giving up on
- * the whole stack.
- */
-export function known<T>(read: () => T): T | undefined {
-    try {
-        return read();
-    } catch (error) {
-        if (error && typeof error === "object" && "unknownTypeSentinel" in error) return undefined;
-        throw error;
-    }
-}
+export { known };
 
 const efsEncrypted: ResourceRule = {
     kind: "resource",

@@ -6,7 +6,7 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import * as ts from "typescript";
-import type { PolicyPackArgs, PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import type { PolicyPackArgs, PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { checkPolicies } from "../../plan/policies";
 import { crossGuardPolicies } from "../../policy/crossGuard";
 import { RULES } from "../../policy/rules";
@@ -109,6 +109,22 @@ describe("policy pack entry point", () => {
             .map((d) => `${d.file?.fileName}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);
         assert.deepEqual(ownErrors, []);
         assert.ok(program.getSourceFiles().some((file) => file.fileName.endsWith("policy/rules.ts")));
+    });
+
+    it("a resource policy still sees the known parts of a rule whose source group is unknown during a preview", async () => {
+        const unknownSentinel = { unknownTypeSentinel: "1b47061264138c4ac30d75fd1eb44270" };
+        const ruleWithUnknownGroup = new Proxy({ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] } as Record<string, unknown>, {
+            get: (target, key) => {
+                if (key === "securityGroups") throw Object.assign(new Error("can't be known during preview"), unknownSentinel);
+                return target[key as string];
+            },
+        });
+        const internet = crossGuardPolicies().find((p) => p.name === "internet-mail-ports-only") as ResourceValidationPolicy;
+        const reported: string[] = [];
+        const args = { type: "aws:ec2/securityGroup:SecurityGroup", name: "ssh", urn: "urn:ssh", props: { ingress: [ruleWithUnknownGroup] }, opts: { protect: false } } as unknown as ResourceValidationArgs;
+        for (const validate of [internet.validateResource ?? []].flat()) await validate(args, (message) => reported.push(message));
+        assert.equal(reported.length, 1);
+        assert.match(reported[0], /opens tcp 22 to the internet/);
     });
 
     it("a stack policy skips values unknown during a preview instead of failing the stack", async () => {
