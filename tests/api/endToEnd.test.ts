@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { ChangeResourceRecordSetsCommand, Route53Client } from "@aws-sdk/client-route-53";
-import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import { CognitoIdentityProviderClient, SignUpCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import nodemailer from "nodemailer";
@@ -52,10 +52,10 @@ describe("end to end: address API → smtp-in → IMAP", function () {
         await mail?.stop();
     });
 
-    async function api(method: string, path: string, body?: unknown) {
+    async function api(method: string, path: string, body?: unknown, as: { user: string; admin?: boolean } = { user: "alice" }) {
         const response = await fetch(`${gateway.url}${path}`, {
             method,
-            headers: { authorization: `Bearer ${accessToken(keys, "alice")}`, "content-type": "application/json" },
+            headers: { authorization: `Bearer ${accessToken(keys, as.user, { groups: as.admin ? ["admin"] : [] })}`, "content-type": "application/json" },
             body: body === undefined ? undefined : JSON.stringify(body),
         });
         return { status: response.status, body: (await response.json()) as any };
@@ -97,17 +97,17 @@ describe("end to end: address API → smtp-in → IMAP", function () {
         throw new Error(`mail to ${to} kept being refused: ${lastError}`);
     }
 
-    async function inboxSubjects(): Promise<string[]> {
-        const messages = await mail.readInbox("alice", PASSWORD);
+    async function inboxSubjects(user = "alice"): Promise<string[]> {
+        const messages = await mail.readInbox(user, PASSWORD);
         return messages.map((m) => /^Subject: (.*)$/m.exec(m.source.toString("utf8"))?.[1]?.trim() ?? "");
     }
 
-    async function waitForSubject(subject: string): Promise<void> {
+    async function waitForSubject(subject: string, user = "alice"): Promise<void> {
         for (let attempt = 0; attempt < 50; attempt++) {
-            if ((await inboxSubjects()).includes(subject)) return;
+            if ((await inboxSubjects(user)).includes(subject)) return;
             await new Promise((r) => setTimeout(r, 200));
         }
-        assert.fail(`no message "${subject}" in alice's INBOX`);
+        assert.fail(`no message "${subject}" in ${user}'s INBOX`);
     }
 
     it("creates an address, receives mail for it, refuses it suspended, accepts it reinstated, refuses it revoked", async () => {
@@ -138,5 +138,25 @@ describe("end to end: address API → smtp-in → IMAP", function () {
         const subject = `random-${randomUUID().slice(0, 8)}`;
         assert.match(await acceptedAfterRetries(created.body.address.address, subject), /^250 /);
         await waitForSubject(subject);
+    });
+
+    it("a user who signs up reads mail over IMAP only once an admin has approved them through the API", async () => {
+        const pool = new CognitoIdentityProviderClient({ region: mail.region, endpoint: mail.cognitoEndpoint, credentials: { accessKeyId: "test", secretAccessKey: "test" } });
+        try {
+            await pool.send(new SignUpCommand({ ClientId: mail.userPoolClientId, Username: "carol", Password: PASSWORD, UserAttributes: [{ Name: "email", Value: "carol@home.example.org" }] }));
+        } finally {
+            pool.destroy();
+        }
+        await assert.rejects(mail.readInbox("carol", PASSWORD), "an unapproved user cannot sign in to IMAP");
+        assert.equal((await api("POST", "/admin/users/carol/approve", undefined, { user: "carol" })).status, 403, "nobody approves themselves");
+        const approved = await api("POST", "/admin/users/carol/approve", undefined, { user: "root", admin: true });
+        assert.equal(approved.status, 200, JSON.stringify(approved.body));
+
+        const created = await api("POST", "/addresses", { address: "club@golf.example.com", comment: "the golf club" }, { user: "carol" });
+        assert.equal(created.status, 201, JSON.stringify(created.body));
+        const subject = `carol-${randomUUID().slice(0, 8)}`;
+        assert.match(await acceptedAfterRetries("club@golf.example.com", subject), /^250 /);
+        await waitForSubject(subject, "carol");
+        assert.ok(!(await inboxSubjects("alice")).includes(subject), "carol's mail is not in alice's mailbox");
     });
 });
