@@ -27,17 +27,15 @@ export function settingsFromEnvironment(env: NodeJS.ProcessEnv = process.env): A
         if (!value) throw new Error(`environment variable ${name} is not set; the AddressApi component sets it on every function`);
         return value;
     };
+    const tableName = required(API_ENV.tableName);
+    const mailDomains = required(API_ENV.mailDomains).split(",").map((d) => d.trim().toLowerCase()).filter(Boolean);
+    const controlDomain = required(API_ENV.controlDomain).toLowerCase();
+    const zonesJson = required(API_ENV.hostedZoneIds);
     let hostedZoneIds: Record<string, string>;
     try {
-        hostedZoneIds = JSON.parse(required(API_ENV.hostedZoneIds));
+        hostedZoneIds = JSON.parse(zonesJson);
     } catch (error) {
         throw new Error(`environment variable ${API_ENV.hostedZoneIds} must be a JSON object of mail domain → hosted zone id: ${error instanceof Error ? error.message : error}`);
     }
-    return {
-        tableName: required(API_ENV.tableName),
-        mailDomains: required(API_ENV.mailDomains).split(",").map((d) => d.trim().toLowerCase()).filter(Boolean),
-        controlDomain: required(API_ENV.controlDomain).toLowerCase(),
-        hostedZoneIds,
-        userPoolId: env[API_ENV.userPoolId] ?? "",
-    };
+    return { tableName, mailDomains, controlDomain, hostedZoneIds, userPoolId: env[API_ENV.userPoolId] ?? "" };
 }
