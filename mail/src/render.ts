@@ -131,6 +131,8 @@ export function templateVariables(tier: MailTierName, contract: MailContract, ov
         /** Every client connection comes through the load balancer with a proxy protocol v2 header. */
         PROXY_PROTOCOL: "haproxy",
         RESOLVER_ADDRESS: `127.0.0.1:${MAIL_PORTS.resolver}`,
+        /** Look up each client's host name (logs, Received headers). */
+        PEERNAME_LOOKUP: "yes",
         MESSAGE_SIZE_LIMIT: String(contract.messageSizeLimit),
         /** Queue retries (Postfix's defaults); the tests shorten them. */
         MINIMAL_BACKOFF_TIME: "300s",

@@ -72,6 +72,8 @@ export async function startSocketmapServer(host: string, port: number, handler: 
     const sockets = new Set<net.Socket>();
     const server = net.createServer((socket) => {
         sockets.add(socket);
+        // Replies are small and awaited one by one: never hold them back for Nagle.
+        socket.setNoDelay(true);
         socket.on("close", () => sockets.delete(socket));
         socket.on("error", () => socket.destroy());
         let pending: Buffer = Buffer.alloc(0);

@@ -95,6 +95,12 @@ export interface MailHarness {
     cognitoEndpoint?: string;
     /** The DKIM key smtp-out signs with; the public half is what the control domain would publish. */
     dkim: { privateKeyPem: string; publicKeyPem: string };
+    /** The imap tier's mailbox tree (one Maildir per user under it), e.g. to count deliveries without IMAP. */
+    mailboxRoot: string;
+    /** The environment the MailServer component would give the containers (lib/mailTiers.ts's MAIL_ENV). */
+    env: Record<string, string>;
+    /** The harness's temp directory (logs, configs, queues); removed by stop(). */
+    root: string;
     /** Messages smtp-out relayed (its relayhost is this sink). */
     relayed: SmtpSink;
     createUser(username: string, password: string): Promise<void>;
@@ -250,7 +256,7 @@ export async function startMailHarness(options: MailHarnessOptions): Promise<Mai
         const sink = new SmtpSink(port.sink);
         await sink.open();
         cleanups.push(() => sink.close());
-        Object.assign(harness, { dkim, relayed: sink });
+        Object.assign(harness, { dkim, relayed: sink, env, root, mailboxRoot: path.join(root, "imap", "mail") });
 
         // Resolvers: one per tier, as each container runs its own.
         // Resolvers: one per tier, as each container runs its own, from the esbuild bundle the images run, in a
@@ -488,6 +494,8 @@ export async function startPostfix(tier: "smtp-in" | "smtp-out", root: string, e
         DATA_DIR: dataDir,
         MAILLOG_FILE: logFile,
         INET_INTERFACES: "127.0.0.1",
+        // No DNS: nothing leaves loopback (relay hosts are bracketed addresses, so the smtp client asks no DNS either).
+        PEERNAME_LOOKUP: "no",
         MINIMAL_BACKOFF_TIME: "1s",
         MAXIMAL_BACKOFF_TIME: "2s",
         QUEUE_RUN_DELAY: "1s",

@@ -46,6 +46,9 @@ export async function startLoadBalancer(port: number, targetPort: number, client
     const sockets = new Set<net.Socket>();
     const server = net.createServer((client) => {
         const upstream = net.connect(targetPort, "127.0.0.1");
+        // No Nagle: a proxy that delays small writes would distort every latency measured through it.
+        client.setNoDelay(true);
+        upstream.setNoDelay(true);
         sockets.add(client);
         sockets.add(upstream);
         client.pause();
@@ -82,6 +85,8 @@ export class CuttableProxy implements Closable {
         if (this.server) return;
         const server = net.createServer((client) => {
             const upstream = net.connect(this.targetPort, "127.0.0.1");
+            client.setNoDelay(true);
+            upstream.setNoDelay(true);
             this.sockets.add(client);
             this.sockets.add(upstream);
             client.pipe(upstream);
