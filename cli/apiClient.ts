@@ -9,7 +9,8 @@ export class ApiClient {
         private readonly fetchImpl: typeof fetch = fetch,
     ) {}
 
-    private async session(forceRefresh = false): Promise<Session> {
+    /** The signed-in session with an access token that is still valid (refreshed when needed). */
+    async session(forceRefresh = false): Promise<Session> {
         const session = loadSession(this.configDir);
         if (!session) throw new CliError("You are not signed in. Sign in with: cabalmail login");
         if (!forceRefresh && secondsLeft(session.accessToken) > 30) return session;

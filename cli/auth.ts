@@ -1,7 +1,10 @@
 /** Signing in and up with Cognito, and keeping the session's access token fresh. */
 import {
+    AssociateSoftwareTokenCommand,
     type AuthenticationResultType,
     CognitoIdentityProviderClient,
+    SetUserMFAPreferenceCommand,
+    VerifySoftwareTokenCommand,
     InitiateAuthCommand,
     RespondToAuthChallengeCommand,
     RevokeTokenCommand,
@@ -29,6 +32,9 @@ function signInError(error: unknown, username: string): CliError {
             return /disabled/i.test(errorText(error))
                 ? new CliError(`The account ${username} is disabled; ask an administrator.`)
                 : new CliError("Wrong user name or password.");
+        case "CodeMismatchException":
+        case "ExpiredCodeException":
+            return new CliError("The one-time code is wrong or expired; sign in again with the code your app shows now.");
         case "PasswordResetRequiredException":
             return new CliError("Your password must be reset by an administrator before you can sign in.");
         case "UserNotFoundException":
@@ -122,6 +128,41 @@ export async function revokeSession(config: CliConfig, session: Session): Promis
         await cognito.send(new RevokeTokenCommand({ ClientId: config.userPoolClientId, Token: session.refreshToken }));
     } catch {
         // Signing out locally is what the user asked for; a failed revocation only leaves a token that expires.
+    } finally {
+        cognito.destroy();
+    }
+}
+
+/**
+ * Turns on TOTP for the signed-in user: shows the secret (and an otpauth URI for QR-code apps), asks for a code
+ * from the app to prove it is set up, then makes TOTP required at every sign-in.
+ */
+export async function enableTotp(config: CliConfig, session: Session, prompt: Prompt, print: (text: string) => void): Promise<void> {
+    const cognito = cognitoClient(config);
+    try {
+        const { SecretCode } = await cognito.send(new AssociateSoftwareTokenCommand({ AccessToken: session.accessToken }));
+        if (!SecretCode) throw new CliError("Cognito returned no TOTP secret.");
+        print(`Add this key to your authenticator app: ${SecretCode}`);
+        print(`(or as a URI: otpauth://totp/Cabalmail:${encodeURIComponent(session.username)}?secret=${SecretCode}&issuer=Cabalmail)`);
+        const code = (await prompt("Code the app shows now: ")).trim();
+        const verified = await cognito.send(new VerifySoftwareTokenCommand({ AccessToken: session.accessToken, UserCode: code, FriendlyDeviceName: "cabalmail" }));
+        if (verified.Status !== "SUCCESS") throw new CliError("That code does not match; TOTP stays off. Check the app's clock and try again.");
+        await cognito.send(new SetUserMFAPreferenceCommand({ AccessToken: session.accessToken, SoftwareTokenMfaSettings: { Enabled: true, PreferredMfa: true } }));
+    } catch (error) {
+        if (error instanceof CliError) throw error;
+        if (errorName(error) === "EnableSoftwareTokenMFAException" || errorName(error) === "CodeMismatchException") throw new CliError("That code does not match; TOTP stays off. Check the app's clock and try again.");
+        throw new CliError(`Turning on TOTP failed: ${errorText(error)}`);
+    } finally {
+        cognito.destroy();
+    }
+}
+
+export async function disableTotp(config: CliConfig, session: Session): Promise<void> {
+    const cognito = cognitoClient(config);
+    try {
+        await cognito.send(new SetUserMFAPreferenceCommand({ AccessToken: session.accessToken, SoftwareTokenMfaSettings: { Enabled: false, PreferredMfa: false } }));
+    } catch (error) {
+        throw new CliError(`Turning off TOTP failed: ${errorText(error)}`);
     } finally {
         cognito.destroy();
     }

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import type { AddressItem } from "../lib/address";
 import { ApiClient } from "./apiClient";
-import { type Prompt, revokeSession, signIn, signUp } from "./auth";
+import { disableTotp, enableTotp, type Prompt, revokeSession, signIn, signUp } from "./auth";
 import {
     CliError,
     type CliConfig,
@@ -112,6 +112,16 @@ export function buildProgram(env: CliEnvironment): Command {
             clearSession(env.configDir);
             print("Signed out.");
         });
+
+    const mfa = program.command("mfa").description("One-time codes (TOTP) at sign-in.");
+    mfa.command("enable").description("Require a code from an authenticator app at every sign-in.").action(async () => {
+        await enableTotp(config(), await api().session(), env.prompt, print);
+        print("TOTP is on: sign-ins now ask for a code.");
+    });
+    mfa.command("disable").description("Stop asking for a code at sign-in.").action(async () => {
+        await disableTotp(config(), await api().session());
+        print("TOTP is off.");
+    });
 
     const address = program.command("address").description("Your addresses.");
     address

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { AdminAddUserToGroupCommand, AdminConfirmSignUpCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { createHmac } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +17,19 @@ import { jwtVerifier, startGateway, type LocalGateway } from "../api/support/gat
 import { accessToken, createTestKeySet } from "../api/support/jwt";
 
 const INVITATION_CODE = "welcome-to-the-cabal";
+
+/** RFC 6238 TOTP (SHA-1, 6 digits, 30 s) from a base32 secret, as an authenticator app computes it. */
+function totp(secretBase32: string, now = Date.now()): string {
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let bits = "";
+    for (const c of secretBase32.replace(/=+$/, "").toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+    const key = Buffer.from(bits.match(/.{8}/g)!.map((b) => parseInt(b, 2)));
+    const counter = Buffer.alloc(8);
+    counter.writeBigUInt64BE(BigInt(Math.floor(now / 30000)));
+    const hmac = createHmac("sha1", key).update(counter).digest();
+    const offset = hmac[hmac.length - 1] & 0xf;
+    return String((hmac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, "0");
+}
 const PASSWORD = "Correct-Horse-9-Battery";
 
 describe("cabalmail CLI", () => {
@@ -155,6 +169,39 @@ describe("cabalmail CLI", () => {
         assert.equal(gone.code, 1);
         assert.equal(gone.err, "Your session has expired. Sign in again with: cabalmail login");
         assert.match((await cli("alice", ["address", "list"])).err, /You are not signed in/);
+    });
+
+    it("turns TOTP on: the next sign-in asks for the authenticator's code", async () => {
+        assert.equal((await cli("bob", ["signup", "--username", "bob", "--email", "bob@home.example.org", "--invitation-code", INVITATION_CODE])).code, 0);
+        assert.equal((await cli("root", ["user", "approve", "bob"])).code, 0);
+        assert.equal((await cli("bob", ["login", "--username", "bob"], [PASSWORD])).code, 0);
+
+        const wrong = await cli("bob", ["mfa", "enable"], ["000000"]);
+        assert.equal(wrong.code, 1);
+        assert.match(wrong.err, /does not match; TOTP stays off/);
+
+        // The prompt answers with a code computed from the secret the CLI printed, as the app would.
+        dirs.bob ??= "";
+        const out: string[] = [];
+        const code = await runCli(["mfa", "enable"], {
+            configDir: dirs.bob,
+            stdout: (t) => out.push(t),
+            stderr: (t) => out.push(t),
+            prompt: async () => totp(/authenticator app: (\S+)/.exec(out.join("\n"))![1]),
+        });
+        assert.equal(code, 0, out.join("\n"));
+        assert.match(out.join("\n"), /otpauth:\/\/totp\/Cabalmail:bob\?secret=/);
+
+        assert.equal((await cli("bob", ["logout"])).code, 0);
+        const secret = /authenticator app: (\S+)/.exec(out.join("\n"))![1];
+        const badCode = await cli("bob", ["login", "--username", "bob"], [PASSWORD, "123456" === totp(secret) ? "654321" : "123456"]);
+        assert.equal(badCode.code, 1);
+        assert.match(badCode.err, /one-time code is wrong or expired/);
+        const login = await cli("bob", ["login", "--username", "bob"], [PASSWORD, totp(secret)]);
+        assert.equal(login.code, 0, login.err);
+        assert.equal((await cli("bob", ["address", "list"])).code, 0);
+        assert.equal((await cli("bob", ["mfa", "disable"])).code, 0);
+        assert.equal((await cli("bob", ["login", "--username", "bob"], [PASSWORD])).code, 0, "no code asked any more");
     });
 
     it("lets an admin list everyone's addresses and disable a user", async () => {

@@ -93,7 +93,8 @@ export async function startCognitoLocal(options: { triggers?: Record<string, Tri
     child.removeAllListeners("exit");
     const endpoint = `http://127.0.0.1:${port}`;
     const client = new CognitoIdentityProviderClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
-    const pool = await client.send(new CreateUserPoolCommand({ PoolName: "cabalmail-test" }));
+    // TOTP optional, as the Identity component configures the real pool (cognito-local's default is OFF).
+    const pool = await client.send(new CreateUserPoolCommand({ PoolName: "cabalmail-test", MfaConfiguration: "OPTIONAL" }));
     const userPoolId = pool.UserPool!.Id!;
     const appClient = await client.send(new CreateUserPoolClientCommand({ UserPoolId: userPoolId, ClientName: "cli" }));
     await client.send(new CreateGroupCommand({ UserPoolId: userPoolId, GroupName: "admin" }));
