@@ -468,13 +468,21 @@ async function waitForExit(pids: number[], timeoutMs: number): Promise<void> {
     }
 }
 
+/** The direct children of a process, from /proc (no dependency on procps). */
 async function childPids(pid: number): Promise<number[]> {
-    try {
-        const { stdout } = await run("ps", ["-o", "pid=", "--ppid", String(pid)]);
-        return stdout.split(/\s+/).filter(Boolean).map(Number);
-    } catch {
-        return [];
+    const children: number[] = [];
+    for (const entry of fs.readdirSync("/proc")) {
+        if (!/^\d+$/.test(entry)) continue;
+        try {
+            const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+            // Field 4 is the parent pid; the command name (field 2) is in parentheses and may contain spaces.
+            const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+            if (parent === pid) children.push(Number(entry));
+        } catch {
+            // The process ended while we looked.
+        }
     }
+    return children;
 }
 
 /** Renders the tier's shipped templates with these overrides and starts a Postfix instance on them. */
