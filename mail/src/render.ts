@@ -166,7 +166,8 @@ export function templateVariables(tier: MailTierName, contract: MailContract, ov
                 RELAYHOST: ses ? relayhostFor(contract.relayHost!) : "",
                 SMTP_TLS_LEVEL: ses ? "encrypt" : "may",
                 SMTP_SASL_AUTH: ses ? "yes" : "no",
-                SMTP_SASL_PASSWORD_MAPS: ses ? "texthash:/etc/postfix/relay_passwords" : "",
+                /** Written by renderTier next to main.cf (see below: follows a CONFIG_DIR override). */
+                SMTP_SASL_PASSWORD_MAPS: "",
             };
             break;
         }
@@ -197,6 +198,9 @@ export function templateVariables(tier: MailTierName, contract: MailContract, ov
     for (const [name, value] of Object.entries(overrides)) {
         if (!(name in vars)) throw new MailConfigError(`${tier}: override ${name} is not a template variable of this tier (known: ${Object.keys(vars).join(", ")})`);
         vars[name] = value;
+    }
+    if (tier === "smtp-out" && contract.outboundMode === "ses" && !("SMTP_SASL_PASSWORD_MAPS" in overrides)) {
+        vars.SMTP_SASL_PASSWORD_MAPS = `texthash:${vars.CONFIG_DIR}/relay_passwords`;
     }
     return vars;
 }

@@ -22,6 +22,14 @@
  * (the table becomes unreachable, as in a network outage), `resolvers["smtp-in"].stop()` / `.start()`,
  * `postfix["smtp-in"].kill9()` / `.start()` / `.reload()`, `dovecot.stop()` / `.start()`. The queue retry times
  * are one second (through the rendering variables, as the shipped files allow).
+ *
+ * For an end-to-end test of another component (e.g. the address API): point it at `dynamoEndpoint` / `tableName`
+ * / `region` (any credentials) and at the user pool (`cognitoEndpoint`, `userPoolId`, `userPoolClientId`); items it
+ * writes are seen by the mail tiers within half a second. `readInbox(user, password)` reads a mailbox over IMAP.
+ *
+ * The resolvers run as child processes from an esbuild bundle of mail/src/cli.ts (what the images run), and the
+ * harness talks to dynalite and cognito-local over plain HTTP: AWS SDK clients in the mocha process may be stubbed
+ * by other test files (aws-sdk-client-mock), and none of that reaches the mail tiers. Nothing leaves 127.0.0.1.
  */
 import { execFile, spawn, ChildProcess } from "node:child_process";
 import * as crypto from "node:crypto";
@@ -34,7 +42,7 @@ import { ImapFlow } from "imapflow";
 import { ADDRESS_TABLE_KEYS, AddressItem, parseAddress } from "../../lib/address";
 import { MAIL_ENV, MailTierName } from "../../lib/mailTiers";
 import { contractFromEnv, renderTier, templateVariables } from "../../mail/src/render";
-import { Closable, CuttableProxy, SmtpSink, startLoadBalancer, waitForPort, waitForPortClosed } from "./netTools";
+import { CuttableProxy, SmtpSink, startLoadBalancer, waitForPort, waitForPortClosed } from "./netTools";
 
 const run = promisify(execFile);
 

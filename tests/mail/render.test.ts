@@ -138,6 +138,7 @@ describe("mail: images, templates and the tier contract", () => {
             assert.match(main, /^relayhost = \[email-smtp\.us-east-1\.amazonaws\.com\]:587$/m);
             assert.match(main, /^smtp_tls_security_level = encrypt$/m);
             assert.match(main, /^smtp_sasl_auth_enable = yes$/m);
+            assert.match(main, /^smtp_sasl_password_maps = texthash:\/etc\/postfix\/relay_passwords$/m);
             const passwords = path.join(dir, "relay_passwords");
             assert.equal(fs.readFileSync(passwords, "utf8"), "[email-smtp.us-east-1.amazonaws.com]:587 AKIAEXAMPLE:pass/word+=\n");
             assert.equal(fs.statSync(passwords).mode & 0o777, 0o600);
