@@ -91,6 +91,8 @@ export interface MailHarness {
     imapPort: number;
     /** Authenticated submission (smtp-out's port 587 behind the simulated load balancer). */
     submissionPort: number;
+    /** The tiers' own listeners, without the load balancer: they expect a proxy protocol header first. */
+    directPorts: { smtpIn: number; imap: number; submission: number };
     /** DynamoDB endpoint (dynalite, behind a proxy that `dynamo.cut()` cuts). */
     dynamoEndpoint: string;
     tableName: string;
@@ -216,6 +218,7 @@ export async function startMailHarness(options: MailHarnessOptions): Promise<Mai
             smtpInPort: port.smtpIn,
             imapPort: port.imap,
             submissionPort: port.submission,
+            directPorts: { smtpIn: port.smtpInRaw, imap: port.imapRaw, submission: port.submissionRaw },
             dynamoEndpoint,
             tableName,
             region: REGION,

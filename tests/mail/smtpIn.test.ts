@@ -4,6 +4,7 @@
  */
 import * as assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import * as net from "node:net";
 import nodemailer from "nodemailer";
 import { MailHarness, startMailHarness } from "./harness";
 import { ehloKeywords, rcptReplies } from "./smtpProbe";
@@ -197,6 +198,20 @@ describe("mail: smtp-in (Postfix + resolver + Dovecot LMTP, shipped configs)", f
         // The same session still accepts a real recipient: the refusals came from the recipient checks.
         const [real] = await rcptReplies(mail.smtpInPort, "someone@example.net", ["shop@acme.example.com"]);
         assert.match(real, /^250 /);
+    });
+
+    it("talks only to the load balancer: a client without a proxy protocol header gets no SMTP session", async () => {
+        const greeting = await new Promise<string>((resolve) => {
+            const socket = net.connect(mail.directPorts.smtpIn, "127.0.0.1");
+            let text = "";
+            socket.setEncoding("latin1");
+            socket.on("data", (chunk: string) => (text += chunk));
+            socket.on("connect", () => socket.write("EHLO direct.example.net\r\n"));
+            socket.on("close", () => resolve(text));
+            socket.on("error", () => resolve(text));
+            setTimeout(() => socket.destroy(), 3000);
+        });
+        assert.doesNotMatch(greeting, /^220 /m, `a direct client was greeted: ${JSON.stringify(greeting)}`);
     });
 
     it("offers STARTTLS and a size limit, and delivers over TLS", async () => {
