@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import * as aws from "@pulumi/aws";
-import * as awsx from "@pulumi/awsx";
+// The ecr module alone: the package index also loads awsx "classic", which costs every preview ~80 ms.
+import * as awsxEcr from "@pulumi/awsx/ecr";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { DKIM_SELECTOR, mailHosts } from "../lib/address";
@@ -396,7 +397,7 @@ export class MailServer extends pulumi.ComponentResource {
                     // Images are rebuilt from the repository's sources: nothing in the registry is worth keeping.
                     forceDelete: true,
                 }, child);
-                image = new awsx.ecr.Image(`${name}-${tier}`, {
+                image = new awsxEcr.Image(`${name}-${tier}`, {
                     repositoryUrl: repository.repositoryUrl,
                     context: a.imageBuildContext,
                     dockerfile: path.join(a.imageBuildContext, "mail", tier, "Dockerfile"),

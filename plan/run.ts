@@ -1,4 +1,7 @@
-/** Runs the program under mocks in a child process (see engine.ts) and returns its plan. */
+/**
+ * Runs the program under mocks in a child process (see engine.ts) and returns its plan. The program is loaded the
+ * way Pulumi.yaml has Pulumi load it: TypeScript transpiled by esbuild (lib/loadTypeScript.js).
+ */
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,7 +28,7 @@ export async function runPlan(options: PlanOptions = {}): Promise<Plan> {
         const engineError = await new Promise<string | undefined>((resolve) => {
             execFile(
                 process.execPath,
-                ["-r", "ts-node/register/transpile-only", path.join(__dirname, "engine.ts"), requestFile, resultFile],
+                ["--require", path.join(PROJECT_ROOT, "lib/loadTypeScript.js"), path.join(__dirname, "engine.ts"), requestFile, resultFile],
                 { cwd: PROJECT_ROOT, maxBuffer: 64 * 1024 * 1024 },
                 (error, _stdout, stderr) => resolve(error ? stderr || error.message : undefined),
             );
