@@ -116,6 +116,7 @@ describe("mail: smtp-in (Postfix + resolver + Dovecot LMTP, shipped configs)", f
         const message = (await mail.readInbox("alice", PASSWORD)).map((m) => m.source.toString("utf8")).find((s) => s.includes(subject))!;
         assert.match(message, /for <shop@acme\.example\.com>/, "the Received header names the original recipient");
         assert.match(message, /\[203\.0\.113\.10\]/, "the client address comes from the load balancer's proxy protocol header");
+        assert.doesNotMatch(message, /mailbox\.invalid/, "the internal recipient name leaked into the delivered message");
     });
 
     it("refuses unknown addresses, unknown subdomains and unknown domains", async () => {
