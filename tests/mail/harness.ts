@@ -121,6 +121,8 @@ export interface MailHarness {
     /** Every message in a user's INBOX, read over IMAP as that user. */
     readInbox(user: string, password: string): Promise<{ uid: number; source: Buffer }[]>;
     dynamo: { cut(): Promise<void>; restore(): Promise<void> };
+    /** The user pool as the imap tier's resolver reaches it (cognito-local behind a proxy), when imap runs. */
+    userPool?: { cut(): Promise<void>; restore(): Promise<void> };
     resolvers: Partial<Record<MailTierName, ResolverControl>>;
     postfix: Partial<Record<"smtp-in" | "smtp-out", PostfixControl>>;
     dovecot?: DovecotControl;
@@ -151,6 +153,7 @@ export async function startMailHarness(options: MailHarnessOptions): Promise<Mai
         submissionRaw: base + 13,
         submission: base + 14,
         sink: base + 15,
+        cognitoProxy: base + 16,
     };
     const mailDomains = options.mailDomains ?? ["example.com"];
     const controlDomain = options.controlDomain ?? "mail-admin.example.org";
@@ -246,7 +249,15 @@ export async function startMailHarness(options: MailHarnessOptions): Promise<Mai
             const userPoolId = pool.UserPool.Id as string;
             const appClient = await call("CreateUserPoolClient", { UserPoolId: userPoolId, ClientName: "mail", ExplicitAuthFlows: ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"] });
             cognito = { endpoint, userPoolId, clientId: appClient.UserPoolClient.ClientId as string, call };
-            Object.assign(harness, { userPoolId, userPoolClientId: cognito.clientId, cognitoEndpoint: endpoint });
+            const cognitoProxy = new CuttableProxy(port.cognitoProxy, port.cognito);
+            await cognitoProxy.open();
+            cleanups.push(() => cognitoProxy.close());
+            Object.assign(harness, {
+                userPoolId,
+                userPoolClientId: cognito.clientId,
+                cognitoEndpoint: endpoint,
+                userPool: { cut: () => cognitoProxy.close(), restore: () => cognitoProxy.open() },
+            });
         }
 
         // The same environment the MailServer component gives the containers (lib/mailTiers.ts).
@@ -280,7 +291,7 @@ export async function startMailHarness(options: MailHarnessOptions): Promise<Mai
             AWS_ACCESS_KEY_ID: "test",
             AWS_SECRET_ACCESS_KEY: "test",
             AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
-            ...(cognito ? { AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognito.endpoint } : {}),
+            ...(cognito ? { AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: `http://127.0.0.1:${port.cognitoProxy}` } : {}),
         };
         const resolverControl = (tier: MailTierName, resolverPort: number): ResolverControl => {
             const logFile = path.join(root, `resolver-${tier}.log`);

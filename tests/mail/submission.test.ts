@@ -11,7 +11,7 @@ import { DKIM_SELECTOR } from "../../lib/address";
 import { MailHarness, startMailHarness } from "./harness";
 import { rcptReplies } from "./smtpProbe";
 
-const PASSWORD = { alice: "Alice-pass-1", bob: "Bob-pass-1" };
+const PASSWORD = { alice: "Alice-pass-1", bob: "Bob-pass-1", carol: "Carol-pass-1" };
 
 describe("mail: imap logins and smtp-out submission (Dovecot + Postfix + Cognito, shipped configs)", function () {
     this.timeout(120000);
@@ -22,9 +22,11 @@ describe("mail: imap logins and smtp-out submission (Dovecot + Postfix + Cognito
         mail = await startMailHarness({ basePort: 20200 });
         await mail.createUser("alice", PASSWORD.alice);
         await mail.createUser("bob", PASSWORD.bob);
+        await mail.createUser("carol", PASSWORD.carol);
         await mail.putAddress({ address: "me@acme.example.com", user: "alice" });
         await mail.putAddress({ address: "held@quiet.example.com", user: "alice", status: "suspended" });
         await mail.putAddress({ address: "bob@golf.example.com", user: "bob" });
+        await mail.putAddress({ address: "carol@tennis.example.com", user: "carol" });
     });
 
     after(async function () {
@@ -117,6 +119,34 @@ describe("mail: imap logins and smtp-out submission (Dovecot + Postfix + Cognito
         assert.ok(suspended.code && suspended.code >= 500, `suspended own address: ${suspended.code} ${suspended.response}`);
         const bobAsAlice = await submitError({ user: "bob", pass: PASSWORD.bob }, "me@acme.example.com", "me@acme.example.com");
         assert.equal(bobAsAlice.code, 553, bobAsAlice.response ?? bobAsAlice.message);
+    });
+
+    it("answers IMAP logins with a temporary failure while the user pool is unreachable, refuses submission, and logs in when it is back", async () => {
+        // carol logs in nowhere else, so no remembered success can answer for the user pool.
+        await mail.userPool!.cut();
+        try {
+            const client = new ImapFlow({ host: "127.0.0.1", port: mail.imapPort, secure: false, auth: { user: "carol", pass: PASSWORD.carol }, logger: false });
+            client.on("error", () => undefined);
+            const error = await client.connect().then(
+                () => undefined,
+                (err: { authenticationFailed?: boolean; serverResponseCode?: string; response?: string; message: string }) => err,
+            );
+            assert.ok(error, "carol logged in while the user pool was unreachable");
+            assert.equal(error.serverResponseCode, "UNAVAILABLE", `IMAP answered ${error.response ?? error.message}`);
+            // Submission is refused too. Postfix 3.7 (Debian bookworm) does not recognise Dovecot 2.3's temporary-failure
+            // flag and answers 535 rather than 454; either way nothing is sent and the client keeps the message.
+            const submission = await submitError({ user: "carol", pass: PASSWORD.carol }, "carol@tennis.example.com", "carol@tennis.example.com");
+            assert.ok(submission.code === 454 || submission.code === 535, `submission AUTH answered ${submission.code} ${submission.response ?? submission.message}`);
+        } finally {
+            await mail.userPool!.restore();
+        }
+        const client = new ImapFlow({ host: "127.0.0.1", port: mail.imapPort, secure: false, auth: { user: "carol", pass: PASSWORD.carol }, logger: false });
+        await client.connect();
+        await client.logout();
+        const transport = submitter({ user: "carol", pass: PASSWORD.carol });
+        const info = await transport.sendMail({ from: "carol@tennis.example.com", to: "friend@elsewhere.example.net", subject: "after the outage", text: "x" });
+        transport.close();
+        assert.match(info.response, /^250 /);
     });
 
     it("refuses a submission login with a wrong password", async () => {
