@@ -19,7 +19,8 @@
  *   clientAddress the internet address the simulated load balancer reports for every client, default 203.0.113.10
  *
  * The returned object also exposes the handles the failure tests need: `dynamo.cut()` / `dynamo.restore()`
- * (the table becomes unreachable, as in a network outage), `resolvers["smtp-in"].stop()` / `.start()`,
+ * (the table becomes unreachable, as in a network outage), `userPool.cut()` / `.restore()` (the same for Cognito,
+ * as the imap resolver sees it), `resolvers["smtp-in"].stop()` / `.start()`,
  * `postfix["smtp-in"].kill9()` / `.start()` / `.reload()`, `dovecot.stop()` / `.start()`. The queue retry times
  * are one second (through the rendering variables, as the shipped files allow).
  *
