@@ -3,11 +3,8 @@
  * (what `backup: true` adds, NAT on and off), usage overrides, the Cabalmail-style comparison, and the CLI output.
  */
 import * as assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import * as path from "node:path";
 import { cabalmailStyle, DEFAULT_USAGE, estimateCost, parseUsage, PRICES, type Prices } from "../../plan/cost";
-import { PROJECT_ROOT } from "../../plan/stackFile";
-import { runPlan, type Plan } from "../support/plan";
+import { runPlan, runPlanCli, type Plan } from "../support/plan";
 import { resource } from "../policy/support";
 
 const H = PRICES.hoursPerMonth;
@@ -153,11 +150,7 @@ describe("cost estimate of the program", () => {
 
     it("npm run plan prints the cost table and the policy verdict; --json carries both", async function () {
         this.timeout(120_000);
-        const run = (...args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-            execFile(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(PROJECT_ROOT, "plan/cli.ts"), ...args], { cwd: PROJECT_ROOT, maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
-                resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
-        });
-        const [human, json, badUsage] = await Promise.all([run("--compare-cabalmail"), run("--json", "--usage", "mailGb=100"), run("--usage", "mailGB=1")]);
+        const [human, json, badUsage] = await Promise.all([runPlanCli("--compare-cabalmail"), runPlanCli("--json", "--usage", "mailGb=100"), runPlanCli("--usage", "mailGB=1")]);
         assert.equal(human.code, 0, human.stderr);
         assert.match(human.stdout, /^Estimated monthly cost \(USD, us-east-1 prices of \d{4}-\d{2}-\d{2}\):$/m);
         assert.match(human.stdout, /^ {2}aws:efs\/fileSystem:FileSystem mail +\$\d+\.\d\d {2}20 GB of mail/m);

@@ -1,15 +1,6 @@
 /** `npm run plan` as a person runs it: the printed tree, --json, and the errors. */
 import * as assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import * as path from "node:path";
-import { PROJECT_ROOT } from "../../plan/stackFile";
-
-function plan(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-        execFile(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(PROJECT_ROOT, "plan/cli.ts"), ...args], { cwd: PROJECT_ROOT, maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
-            resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
-    });
-}
+import { runPlanCli as plan } from "../support/plan";
 
 describe("npm run plan", () => {
     it("prints the resource tree for Pulumi.prod.yaml with the settings that matter and what is protected", async () => {

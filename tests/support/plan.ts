@@ -1,4 +1,7 @@
 /** The offline plan, for tests: one child process per scenario (Pulumi's mocks are global to a process). */
+import { execFile } from "node:child_process";
+import * as path from "node:path";
+import { PROJECT_ROOT } from "../../plan/stackFile";
 export { runPlan } from "../../plan/run";
 export type { Plan, PlannedResource } from "../../plan/types";
 import type { Plan, PlannedResource } from "../../plan/types";
@@ -21,4 +24,12 @@ export function ancestors(plan: Plan, resource: PlannedResource): PlannedResourc
     const chain: PlannedResource[] = [];
     for (let parent = resource.parent && byUrn.get(resource.parent); parent; parent = parent.parent ? byUrn.get(parent.parent) : undefined) chain.push(parent);
     return chain;
+}
+
+/** Runs `npm run plan -- ARGS` as its script does (node with the esbuild loader), and collects what it prints. */
+export function runPlanCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+        execFile(process.execPath, ["--require", path.join(PROJECT_ROOT, "lib/loadTypeScript.js"), path.join(PROJECT_ROOT, "plan/cli.ts"), ...args], { cwd: PROJECT_ROOT, maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
+            resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+    });
 }
