@@ -4,8 +4,8 @@
  * each role may and may not do. Keep this file free of Pulumi: functions of strings to documents.
  *
  * The rules they encode:
- * - every task role may only read the address table (GetItem on the table, Query on the table and its
- *   indexes): nothing in the mail tiers writes or deletes an address;
+ * - every task role may only read the address table (GetItem and BatchGetItem on the table, Query on the table
+ *   and its indexes): nothing in the mail tiers writes or deletes an address;
  * - every task role may mount only its own EFS access point; only the MTA tiers (whose Postfix queue must be
  *   owned by root) may do so as root, and only on their own queue's access point;
  * - an execution role pulls only its own image, writes only its own log group and reads only its own secrets;
@@ -28,8 +28,11 @@ export interface PolicyDocument {
     Statement: PolicyStatement[];
 }
 
-/** Reading one address (GetItem) and listing addresses through an index (Query). Nothing that writes. */
-export const ADDRESS_READ_ACTIONS = ["dynamodb:GetItem", "dynamodb:Query"] as const;
+/**
+ * Reading addresses by key (GetItem, and BatchGetItem: the resolver reads concurrent cache misses together) and
+ * listing addresses through an index (Query). Nothing that writes.
+ */
+export const ADDRESS_READ_ACTIONS = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"] as const;
 
 /** What an EFS client needs to mount read-write. */
 export const EFS_MOUNT_ACTIONS = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"] as const;

@@ -344,9 +344,10 @@ describe("MailServer in the plan for Pulumi.prod.yaml", () => {
         });
 
         for (const tier of MAIL_TIER_NAMES) {
-            it(`${tier}'s task role may GetItem/Query the address table and its indexes, and may not write, delete or read another table`, async () => {
+            it(`${tier}'s task role may GetItem/BatchGetItem/Query the address table and its indexes, and may not write, delete or read another table`, async () => {
                 const policy = policyOf(`${SERVER}-${tier}-task`);
                 assert.equal(await decide([policy], "dynamodb:GetItem", tableArn), "Allowed");
+                assert.equal(await decide([policy], "dynamodb:BatchGetItem", tableArn), "Allowed");
                 assert.equal(await decide([policy], "dynamodb:Query", tableArn), "Allowed");
                 for (const index of indexArns) assert.equal(await decide([policy], "dynamodb:Query", index), "Allowed", index);
                 for (const action of ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteTable", "dynamodb:Scan"]) {
@@ -354,6 +355,7 @@ describe("MailServer in the plan for Pulumi.prod.yaml", () => {
                 }
                 const otherTable = tableArn.replace(/table\/.*$/, "table/other-table");
                 assert.equal(await decide([policy], "dynamodb:GetItem", otherTable), "ImplicitlyDenied");
+                assert.equal(await decide([policy], "dynamodb:BatchGetItem", otherTable), "ImplicitlyDenied");
                 assert.equal(await decide([policy], "secretsmanager:GetSecretValue", only(plan, T.secret, `${SERVER}-dkim`).outputs.arn), "ImplicitlyDenied");
             });
 

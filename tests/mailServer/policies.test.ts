@@ -34,8 +34,9 @@ describe("mail tier task roles (evaluated by an IAM simulator)", () => {
         describe(tier, () => {
             const policy = taskPolicy(tier);
 
-            it("may GetItem and Query the address table and Query its indexes", async () => {
+            it("may GetItem, BatchGetItem and Query the address table and Query its indexes", async () => {
                 assert.equal(await decide([policy], "dynamodb:GetItem", table), "Allowed");
+                assert.equal(await decide([policy], "dynamodb:BatchGetItem", table), "Allowed");
                 assert.equal(await decide([policy], "dynamodb:Query", table), "Allowed");
                 assert.equal(await decide([policy], "dynamodb:Query", userIndex), "Allowed");
                 assert.equal(await decide([policy], "dynamodb:Query", subdomainIndex), "Allowed");
@@ -49,6 +50,7 @@ describe("mail tier task roles (evaluated by an IAM simulator)", () => {
 
             it("may not read any other table", async () => {
                 assert.equal(await decide([policy], "dynamodb:GetItem", otherTable), "ImplicitlyDenied");
+                assert.equal(await decide([policy], "dynamodb:BatchGetItem", otherTable), "ImplicitlyDenied");
                 assert.equal(await decide([policy], "dynamodb:Query", `${otherTable}/index/byUser`), "ImplicitlyDenied");
             });
 
