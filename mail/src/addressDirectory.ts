@@ -5,9 +5,13 @@
  * the sender-login check on submission), so a cache of well under a second collapses those into one read per
  * message while keeping "created → accepted" and "revoked → refused" within a second. Reads are strongly
  * consistent for the same reason: an eventually consistent read could still see a just-revoked item.
+ *
+ * Cache misses that arrive together (several SMTP sessions asking at once) are read with one BatchGetItem of up to
+ * 100 keys: each request costs the resolver a fixed amount of SDK CPU, and on a busy mail host that CPU is what
+ * limits a cold cache. Misses are collected until the current turn of the event loop has handled its pending I/O
+ * (setImmediate), so a lone lookup waits for nothing; a batch failure fails exactly its keys, temporarily.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
+import { AttributeValue, BatchGetItemCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { ADDRESS_TABLE_KEYS, AddressItem, parseAddress } from "../../lib/address";
 
 /** The table (or the network to it) failed: the caller must answer with a temporary error, never a bounce. */
@@ -33,7 +37,20 @@ export interface AddressDirectoryOptions {
     credentials?: { accessKeyId: string; secretAccessKey: string };
     /** Per-request timeout in milliseconds, so a hung network gives a quick temporary error. Default 2000. */
     requestTimeoutMs?: number;
+    /**
+     * How long cache misses are collected into one BatchGetItem, in milliseconds. Default 0: until the event loop
+     * has handled the I/O that is already waiting (setImmediate), which adds no delay to a lone lookup.
+     */
+    batchWindowMs?: number;
 }
+
+/** BatchGetItem's limit on keys per request. */
+export const MAX_BATCH_KEYS = 100;
+/** How often keys DynamoDB returns unprocessed (throttling, 16 MB responses) are asked again, and the first pause. */
+const UNPROCESSED_RETRIES = 4;
+const UNPROCESSED_FIRST_BACKOFF_MS = 10;
+/** DynamoDB's limit on a partition key value: no item can have a longer one. */
+const MAX_KEY_BYTES = 2048;
 
 interface CacheEntry {
     expires: number;
@@ -49,23 +66,37 @@ export function mailboxName(user: string): string | undefined {
     return MAILBOX_NAME_RE.test(lower) && !lower.includes("..") ? lower : undefined;
 }
 
+/** A lookup waiting for the next batch. */
+interface PendingRead {
+    promise: Promise<AddressItem | undefined>;
+    resolve(item: AddressItem | undefined): void;
+    reject(err: Error): void;
+}
+
 export class AddressDirectory {
-    private readonly documents: DynamoDBDocumentClient;
+    private readonly client: DynamoDBClient;
     private readonly cache = new Map<string, CacheEntry>();
     private readonly cacheTtlMs: number;
+    private readonly batchWindowMs: number;
+    /** Keys to read in the next batch, in arrival order. */
+    private pending = new Map<string, PendingRead>();
+    private flushScheduled = false;
 
     constructor(private readonly options: AddressDirectoryOptions) {
         if (!options.tableName) throw new Error("AddressDirectory: tableName is empty; set ADDRESS_TABLE to the AddressStore table's name");
         if (options.mailDomains.length === 0) throw new Error("AddressDirectory: mailDomains is empty; set MAIL_DOMAINS to the comma-separated mail domains");
         this.cacheTtlMs = options.cacheTtlMs ?? 400;
-        const client = new DynamoDBClient({
+        this.batchWindowMs = options.batchWindowMs ?? 0;
+        this.client = new DynamoDBClient({
             endpoint: options.endpoint,
             region: options.region,
             credentials: options.credentials,
             maxAttempts: 2,
+            // Resolve the middleware stack once per command class, not on every request: this client never changes
+            // its middleware, and the lookup path is CPU-bound on a busy host.
+            cacheMiddleware: true,
             requestHandler: { connectionTimeout: 1000, requestTimeout: options.requestTimeoutMs ?? 2000 },
         });
-        this.documents = DynamoDBDocumentClient.from(client);
     }
 
     /**
@@ -76,6 +107,8 @@ export class AddressDirectory {
         const parsed = parseAddress(address, this.options.mailDomains);
         if (!parsed) return undefined;
         const key = `${parsed.localPart}@${parsed.subdomain}.${parsed.domain}`;
+        // A key DynamoDB could not store names no item (and would fail the whole batch it travels in).
+        if (Buffer.byteLength(key, "utf8") > MAX_KEY_BYTES) return undefined;
         const now = Date.now();
         const cached = this.cache.get(key);
         if (cached && cached.expires > now) return cached.item;
@@ -103,26 +136,104 @@ export class AddressDirectory {
     }
 
     destroy(): void {
-        this.documents.destroy();
+        this.client.destroy();
     }
 
-    private async read(address: string): Promise<AddressItem | undefined> {
+    /** Queues one key for the next batch (a key already queued shares its read). */
+    private read(key: string): Promise<AddressItem | undefined> {
+        const queued = this.pending.get(key);
+        if (queued) return queued.promise;
+        let resolve!: PendingRead["resolve"];
+        let reject!: PendingRead["reject"];
+        const promise = new Promise<AddressItem | undefined>((res, rej) => {
+            resolve = res;
+            reject = rej;
+        });
+        this.pending.set(key, { promise, resolve, reject });
+        if (this.pending.size >= MAX_BATCH_KEYS) {
+            this.flush();
+        } else if (!this.flushScheduled) {
+            this.flushScheduled = true;
+            if (this.batchWindowMs > 0) setTimeout(() => this.flush(), this.batchWindowMs);
+            else setImmediate(() => this.flush());
+        }
+        return promise;
+    }
+
+    /** Sends everything queued, in batches of at most MAX_BATCH_KEYS keys. */
+    private flush(): void {
+        this.flushScheduled = false;
+        const queued = [...this.pending];
+        this.pending = new Map();
+        for (let i = 0; i < queued.length; i += MAX_BATCH_KEYS) void this.readBatch(new Map(queued.slice(i, i + MAX_BATCH_KEYS)));
+    }
+
+    /**
+     * One BatchGetItem for these keys (strongly consistent), asking again for the keys DynamoDB leaves unprocessed.
+     * Settles every key's promise: the item, undefined when there is none, or TemporaryLookupError.
+     */
+    private async readBatch(batch: Map<string, PendingRead>): Promise<void> {
+        const table = this.options.tableName;
+        const keyName = ADDRESS_TABLE_KEYS.partitionKey;
+        let keys: Record<string, AttributeValue>[] = [...batch.keys()].map((key) => ({ [keyName]: { S: key } }));
         try {
-            const result = await this.documents.send(
-                new GetCommand({
-                    TableName: this.options.tableName,
-                    Key: { [ADDRESS_TABLE_KEYS.partitionKey]: address },
-                    ConsistentRead: true,
-                }),
-            );
-            return result.Item as AddressItem | undefined;
+            for (let attempt = 0; ; attempt++) {
+                const result = await this.client.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }));
+                for (const raw of result.Responses?.[table] ?? []) {
+                    const item = fromAttributeValues(raw) as unknown as AddressItem;
+                    const key = raw[keyName]?.S;
+                    const waiting = key === undefined ? undefined : batch.get(key);
+                    if (!waiting) continue;
+                    waiting.resolve(item);
+                    batch.delete(key!);
+                }
+                const unprocessed = result.UnprocessedKeys?.[table]?.Keys ?? [];
+                const retry = new Set(unprocessed.map((k) => k[keyName]?.S));
+                // Keys neither returned nor left unprocessed have no item.
+                for (const [key, waiting] of batch) {
+                    if (retry.has(key)) continue;
+                    waiting.resolve(undefined);
+                    batch.delete(key);
+                }
+                if (batch.size === 0) return;
+                if (attempt >= UNPROCESSED_RETRIES) {
+                    throw new Error(`DynamoDB left ${batch.size} key(s) unprocessed after ${attempt + 1} requests`);
+                }
+                keys = [...batch.keys()].map((key) => ({ [keyName]: { S: key } }));
+                const backoff = UNPROCESSED_FIRST_BACKOFF_MS * 2 ** attempt;
+                await new Promise((r) => setTimeout(r, backoff / 2 + Math.random() * (backoff / 2)));
+            }
         } catch (err) {
             const e = err as Error;
-            throw new TemporaryLookupError(`reading ${address} from table ${this.options.tableName} failed: ${e.name}: ${e.message}`);
+            const keys = [...batch.keys()];
+            const what = keys.length === 1 ? keys[0] : `${keys.length} addresses (${keys.slice(0, 3).join(", ")}${keys.length > 3 ? ", ..." : ""})`;
+            const failure = new TemporaryLookupError(`reading ${what} from table ${table} failed: ${e.name}: ${e.message}`);
+            for (const waiting of batch.values()) waiting.reject(failure);
         }
     }
 
     private evictExpired(now: number): void {
         for (const [key, entry] of this.cache) if (entry.expires <= now) this.cache.delete(key);
     }
+}
+
+/** A DynamoDB item (attribute values) as plain JavaScript, as lib-dynamodb's document client returns it. */
+export function fromAttributeValues(item: Record<string, AttributeValue>): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(item)) out[name] = fromAttributeValue(value);
+    return out;
+}
+
+function fromAttributeValue(value: AttributeValue): unknown {
+    if (value.S !== undefined) return value.S;
+    if (value.N !== undefined) return Number(value.N);
+    if (value.BOOL !== undefined) return value.BOOL;
+    if (value.NULL !== undefined) return null;
+    if (value.B !== undefined) return value.B;
+    if (value.M !== undefined) return fromAttributeValues(value.M);
+    if (value.L !== undefined) return value.L.map(fromAttributeValue);
+    if (value.SS !== undefined) return new Set(value.SS);
+    if (value.NS !== undefined) return new Set(value.NS.map(Number));
+    if (value.BS !== undefined) return new Set(value.BS);
+    return undefined;
 }
