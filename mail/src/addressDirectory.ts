@@ -8,8 +8,8 @@
  *
  * Cache misses that arrive together (several SMTP sessions asking at once) are read with one BatchGetItem of up to
  * 100 keys: each request costs the resolver a fixed amount of SDK CPU, and on a busy mail host that CPU is what
- * limits a cold cache. Misses are collected until the current turn of the event loop has handled its pending I/O
- * (setImmediate), so a lone lookup waits for nothing; a batch failure fails exactly its keys, temporarily.
+ * limits a cold cache. Misses are collected for 2 ms (a lone lookup waits that long, well inside the second that
+ * "created → accepted" may take); a batch failure fails exactly its keys, temporarily, and nothing is cached.
  */
 import { AttributeValue, BatchGetItemCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { ADDRESS_TABLE_KEYS, AddressItem, parseAddress } from "../../lib/address";
@@ -38,8 +38,9 @@ export interface AddressDirectoryOptions {
     /** Per-request timeout in milliseconds, so a hung network gives a quick temporary error. Default 2000. */
     requestTimeoutMs?: number;
     /**
-     * How long cache misses are collected into one BatchGetItem, in milliseconds. Default 0: until the event loop
-     * has handled the I/O that is already waiting (setImmediate), which adds no delay to a lone lookup.
+     * How long cache misses are collected into one BatchGetItem, in milliseconds. Default 2 (bench/ measured the
+     * resolver's CPU per cold-cache message at 0.65-0.79 ms when batches were only collected until setImmediate, 0.53 ms with
+     * 2 ms: batches of 4-5 keys instead of 1-2 under load). 0 collects until setImmediate only.
      */
     batchWindowMs?: number;
 }
@@ -80,13 +81,14 @@ export class AddressDirectory {
     private readonly batchWindowMs: number;
     /** Keys to read in the next batch, in arrival order. */
     private pending = new Map<string, PendingRead>();
-    private flushScheduled = false;
+    /** Cancels the scheduled flush of `pending`, when one is scheduled. */
+    private cancelFlush?: () => void;
 
     constructor(private readonly options: AddressDirectoryOptions) {
         if (!options.tableName) throw new Error("AddressDirectory: tableName is empty; set ADDRESS_TABLE to the AddressStore table's name");
         if (options.mailDomains.length === 0) throw new Error("AddressDirectory: mailDomains is empty; set MAIL_DOMAINS to the comma-separated mail domains");
         this.cacheTtlMs = options.cacheTtlMs ?? 400;
-        this.batchWindowMs = options.batchWindowMs ?? 0;
+        this.batchWindowMs = options.batchWindowMs ?? 2;
         this.client = new DynamoDBClient({
             endpoint: options.endpoint,
             region: options.region,
@@ -136,6 +138,12 @@ export class AddressDirectory {
     }
 
     destroy(): void {
+        // Lookups still waiting for their batch fail temporarily rather than never answering.
+        this.cancelFlush?.();
+        this.cancelFlush = undefined;
+        const waiting = [...this.pending.values()];
+        this.pending = new Map();
+        for (const read of waiting) read.reject(new TemporaryLookupError("the address directory was closed before the lookup was sent"));
         this.client.destroy();
     }
 
@@ -152,17 +160,22 @@ export class AddressDirectory {
         this.pending.set(key, { promise, resolve, reject });
         if (this.pending.size >= MAX_BATCH_KEYS) {
             this.flush();
-        } else if (!this.flushScheduled) {
-            this.flushScheduled = true;
-            if (this.batchWindowMs > 0) setTimeout(() => this.flush(), this.batchWindowMs);
-            else setImmediate(() => this.flush());
+        } else if (!this.cancelFlush) {
+            if (this.batchWindowMs > 0) {
+                const timer = setTimeout(() => this.flush(), this.batchWindowMs);
+                this.cancelFlush = () => clearTimeout(timer);
+            } else {
+                const immediate = setImmediate(() => this.flush());
+                this.cancelFlush = () => clearImmediate(immediate);
+            }
         }
         return promise;
     }
 
     /** Sends everything queued, in batches of at most MAX_BATCH_KEYS keys. */
     private flush(): void {
-        this.flushScheduled = false;
+        this.cancelFlush?.();
+        this.cancelFlush = undefined;
         const queued = [...this.pending];
         this.pending = new Map();
         for (let i = 0; i < queued.length; i += MAX_BATCH_KEYS) void this.readBatch(new Map(queued.slice(i, i + MAX_BATCH_KEYS)));

@@ -140,6 +140,17 @@ describe("mail: AddressDirectory (batched reads against dynalite)", function () 
         assert.equal(reads(since).length, 1, "the answers above were cached");
     });
 
+    it("with no collection window, still reads the misses of one turn of the event loop together", async function () {
+        await put("shop@acme.example.com", { user: "alice" });
+        const d = directory({ batchWindowMs: 0 });
+        const since = requests.length;
+        const found = await Promise.all(["shop@acme.example.com", "nobody@acme.example.com", "none@acme.example.com"].map((a) => d.activeOwner(a)));
+        assert.deepEqual(found, ["alice", undefined, undefined]);
+        const made = reads(since);
+        assert.equal(made.length, 1);
+        assert.equal(keysOf(made[0]).length, 3);
+    });
+
     it(`splits more than ${MAX_BATCH_KEYS} concurrent misses into batches of at most ${MAX_BATCH_KEYS} keys`, async function () {
         const addresses = Array.from({ length: 2 * MAX_BATCH_KEYS + 50 }, (_, i) => `many${i}@bulk.example.com`);
         for (const a of addresses.filter((_, i) => i % 3 === 0)) await put(a, { user: "carol" });
