@@ -83,6 +83,8 @@ export interface ResolverControl {
     /** SIGTERM, as when the process dies; the tier's Postfix or Dovecot keeps running without it. */
     stop(): Promise<void>;
     log(): string;
+    /** The resolver's process id while it runs (the benchmark reads its CPU time from /proc). */
+    pid(): number | undefined;
 }
 
 export interface MailHarness {
@@ -315,6 +317,7 @@ export async function startMailHarness(options: MailHarnessOptions): Promise<Mai
                     if (running) await stopChild(running);
                 },
                 log: () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : ""),
+                pid: () => child?.pid,
             };
         };
 
