@@ -9,12 +9,11 @@
  * Only the commands Postfix sends to a milter that asked for everything are handled; each gets "continue"
  * except end-of-headers (the From check) and end-of-body (the signature).
  */
-import * as net from "node:net";
 import addressparser from "nodemailer/lib/addressparser";
 import { dkimSign } from "mailauth/lib/dkim/sign";
 import { DKIM_SELECTOR, parseAddress } from "../../lib/address";
 import { TemporaryLookupError } from "./addressDirectory";
-import type { RunningServer } from "./socketmap";
+import { listenTcp, type RunningServer } from "./tcpServer";
 
 export interface DkimMilterOptions {
     /** The control domain's DKIM private key, PEM. */
@@ -57,13 +56,7 @@ interface MessageState {
 
 export async function startDkimMilter(host: string, port: number, options: DkimMilterOptions): Promise<RunningServer> {
     const log = options.log ?? (() => {});
-    const sockets = new Set<net.Socket>();
-    const server = net.createServer((socket) => {
-        sockets.add(socket);
-        // Replies are small and awaited one by one: never hold them back for Nagle.
-        socket.setNoDelay(true);
-        socket.on("close", () => sockets.delete(socket));
-        socket.on("error", () => socket.destroy());
+    return listenTcp(host, port, (socket) => {
         let pending: Buffer = Buffer.alloc(0);
         let authUser: string | undefined;
         let message: MessageState = { headers: [], body: [] };
@@ -196,16 +189,4 @@ export async function startDkimMilter(host: string, port: number, options: DkimM
             }
         });
     });
-    await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, host, () => resolve());
-    });
-    return {
-        port: (server.address() as net.AddressInfo).port,
-        close: () =>
-            new Promise<void>((resolve) => {
-                for (const socket of sockets) socket.destroy();
-                server.close(() => resolve());
-            }),
-    };
 }

@@ -4,7 +4,7 @@
  * "TIMEOUT <reason>" or "PERM <reason>". Postfix turns TEMP into a 4xx reply, so a broken table defers mail
  * instead of bouncing it.
  */
-import * as net from "node:net";
+import { listenTcp, type RunningServer } from "./tcpServer";
 
 export type SocketmapReply =
     | { status: "OK"; value: string }
@@ -61,21 +61,11 @@ export function parseNetstrings(buffer: Buffer): { requests: string[]; rest: Buf
     return { requests, rest: buffer.subarray(offset) };
 }
 
-export interface RunningServer {
-    /** The port actually bound (useful with port 0). */
-    port: number;
-    close(): Promise<void>;
-}
+export type { RunningServer } from "./tcpServer";
 
 /** Listens on host:port and answers each connection's requests in order. */
 export async function startSocketmapServer(host: string, port: number, handler: SocketmapHandler, log: (line: string) => void = () => {}): Promise<RunningServer> {
-    const sockets = new Set<net.Socket>();
-    const server = net.createServer((socket) => {
-        sockets.add(socket);
-        // Replies are small and awaited one by one: never hold them back for Nagle.
-        socket.setNoDelay(true);
-        socket.on("close", () => sockets.delete(socket));
-        socket.on("error", () => socket.destroy());
+    return listenTcp(host, port, (socket) => {
         let pending: Buffer = Buffer.alloc(0);
         // Replies must go out in request order; Postfix sends one request at a time, but be safe.
         let queue: Promise<void> = Promise.resolve();
@@ -108,16 +98,4 @@ export async function startSocketmapServer(host: string, port: number, handler: 
             }
         });
     });
-    await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, host, () => resolve());
-    });
-    return {
-        port: (server.address() as net.AddressInfo).port,
-        close: () =>
-            new Promise<void>((resolve) => {
-                for (const socket of sockets) socket.destroy();
-                server.close(() => resolve());
-            }),
-    };
 }
