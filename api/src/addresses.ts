@@ -5,7 +5,7 @@
  */
 import { randomInt } from "node:crypto";
 import { ChangeResourceRecordSetsCommand, type Change } from "@aws-sdk/client-route-53";
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, paginateQuery, paginateScan, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { ADDRESS_TABLE_KEYS, type AddressItem, type AddressStatus, addressProblem, parseAddress } from "../../lib/address";
 import type { ApiDeps } from "./deps";
 import { subdomainChanges } from "./dns";
@@ -84,18 +84,14 @@ const { partitionKey: ADDRESS_KEY, bySubdomain, byUser } = ADDRESS_TABLE_KEYS;
 
 /** Does `<subdomain>.<domain>` have an active address? The index answers which addresses; consistent reads say which still exist and are active. */
 async function subdomainHasActiveAddress(deps: ApiDeps, subdomain: string, domain: string): Promise<boolean> {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-        const page = await deps.dynamo.send(
-            new QueryCommand({
-                TableName: deps.settings.tableName,
-                IndexName: bySubdomain.indexName,
-                KeyConditionExpression: "#s = :s AND #d = :d",
-                ExpressionAttributeNames: { "#s": bySubdomain.partitionKey, "#d": bySubdomain.sortKey },
-                ExpressionAttributeValues: { ":s": subdomain, ":d": domain },
-                ExclusiveStartKey: startKey,
-            }),
-        );
+    const pages = paginateQuery({ client: deps.dynamo }, {
+        TableName: deps.settings.tableName,
+        IndexName: bySubdomain.indexName,
+        KeyConditionExpression: "#s = :s AND #d = :d",
+        ExpressionAttributeNames: { "#s": bySubdomain.partitionKey, "#d": bySubdomain.sortKey },
+        ExpressionAttributeValues: { ":s": subdomain, ":d": domain },
+    });
+    for await (const page of pages) {
         for (const candidate of page.Items ?? []) {
             // The index is eventually consistent: confirm with a strongly consistent read of the item itself.
             const current = await deps.dynamo.send(
@@ -103,8 +99,7 @@ async function subdomainHasActiveAddress(deps: ApiDeps, subdomain: string, domai
             );
             if ((current.Item as AddressItem | undefined)?.status === "active") return true;
         }
-        startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    }
     return false;
 }
 
@@ -237,32 +232,20 @@ function applyFilters(items: AddressItem[], request: ApiRequest, mailDomains: re
 
 export async function listAddresses(deps: ApiDeps, request: ApiRequest): Promise<ApiResult> {
     const items: AddressItem[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-        const page = await deps.dynamo.send(
-            new QueryCommand({
-                TableName: deps.settings.tableName,
-                IndexName: byUser.indexName,
-                KeyConditionExpression: "#u = :u",
-                ExpressionAttributeNames: { "#u": byUser.partitionKey },
-                ExpressionAttributeValues: { ":u": request.caller.user },
-                ExclusiveStartKey: startKey,
-            }),
-        );
-        items.push(...((page.Items ?? []) as AddressItem[]));
-        startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const pages = paginateQuery({ client: deps.dynamo }, {
+        TableName: deps.settings.tableName,
+        IndexName: byUser.indexName,
+        KeyConditionExpression: "#u = :u",
+        ExpressionAttributeNames: { "#u": byUser.partitionKey },
+        ExpressionAttributeValues: { ":u": request.caller.user },
+    });
+    for await (const page of pages) items.push(...((page.Items ?? []) as AddressItem[]));
     return { statusCode: 200, body: { addresses: applyFilters(items, request, deps.settings.mailDomains) } };
 }
 
 export async function adminListAddresses(deps: ApiDeps, request: ApiRequest): Promise<ApiResult> {
     const items: AddressItem[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-        const page = await deps.dynamo.send(new ScanCommand({ TableName: deps.settings.tableName, ExclusiveStartKey: startKey }));
-        items.push(...((page.Items ?? []) as AddressItem[]));
-        startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    for await (const page of paginateScan({ client: deps.dynamo }, { TableName: deps.settings.tableName })) items.push(...((page.Items ?? []) as AddressItem[]));
     const { user } = request.query;
     const owned = user ? items.filter((item) => item.user === user) : items;
     return { statusCode: 200, body: { addresses: applyFilters(owned, request, deps.settings.mailDomains) } };
