@@ -47,7 +47,7 @@ const identity = new Identity("users", { invitationCode: config.invitationCode =
 const mailDns = new MailDns("mail-dns", {
     controlDomain: config.controlDomain,
     mailDomains: config.mailDomains,
-    existingZoneIds: Object.fromEntries(config.hostedZoneIds.map((entry) => [entry.slice(0, entry.indexOf("=")).toLowerCase(), entry.slice(entry.indexOf("=") + 1)])),
+    existingZoneIds: config.existingZoneIds,
 });
 const hosts = mailHosts(config.controlDomain);
 const mailCertificate = new MailCertificate("mail-tls", { hostNames: [hosts.imap, hosts.smtpOut, hosts.smtpIn], zoneId: mailDns.controlZoneId });

@@ -151,6 +151,8 @@ export const stackConfigSchema = z
 export type StackConfig = z.output<typeof stackConfigSchema> & {
     /** The stack's AWS region (`aws:region`). */
     region: string;
+    /** `hostedZoneIds` as a map: lower-case domain → existing hosted zone id. */
+    existingZoneIds: Record<string, string>;
 };
 
 /** Raw config as Pulumi hands it over: key (without namespace) → string. */
@@ -242,16 +244,16 @@ export function parseStackConfig(raw: RawConfig, region: string | undefined): St
             fail(`${prefix}Memory`, present[`${prefix}Memory`] ?? memory, `is not a memory size Fargate offers with ${prefix}Cpu ${cpu} (choose one of ${choices.join(", ")})`, `pulumi config set ${prefix}Memory ${choices[0]}`);
         }
     }
-    const zoneDomains = new Set<string>();
+    const existingZoneIds: Record<string, string> = {};
     for (const entry of config.hostedZoneIds) {
         const domain = entry.slice(0, entry.indexOf("=")).toLowerCase();
         if (domain !== config.controlDomain && !config.mailDomains.includes(domain)) {
             fail("hostedZoneIds", present.hostedZoneIds, `names ${domain}, which is neither the controlDomain nor a mail domain`, "list only the controlDomain and the mailDomains: pulumi config set --path 'hostedZoneIds[N]' <domain>=<zone id>");
         }
-        if (zoneDomains.has(domain)) fail("hostedZoneIds", present.hostedZoneIds, `lists ${domain} twice`, "give each domain one zone id");
-        zoneDomains.add(domain);
+        if (domain in existingZoneIds) fail("hostedZoneIds", present.hostedZoneIds, `lists ${domain} twice`, "give each domain one zone id");
+        existingZoneIds[domain] = entry.slice(entry.indexOf("=") + 1);
     }
-    return config;
+    return { ...config, existingZoneIds };
 }
 
 /**

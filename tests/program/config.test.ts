@@ -30,6 +30,12 @@ describe("stack config", () => {
             assert.deepEqual(config.mailDomains, ["example.com"]);
         });
 
+        it("turns hostedZoneIds entries into a map of lower-case domain to zone id", () => {
+            const config = parseStackConfig({ ...VALID, hostedZoneIds: '["Example.com=Z0123456789ABCDEFGHIJ","cabal-admin.example.org=Z9876543210ZYXWVUTSRQ"]' }, "us-east-1");
+            assert.deepEqual(config.existingZoneIds, { "example.com": "Z0123456789ABCDEFGHIJ", "cabal-admin.example.org": "Z9876543210ZYXWVUTSRQ" });
+            assert.deepEqual(parseStackConfig(VALID, "us-east-1").existingZoneIds, {});
+        });
+
         it("reads the structured form written by `pulumi config set --path` from a stack file", () => {
             const dir = mkdtempSync(path.join(tmpdir(), "cabalmail-config-"));
             try {
@@ -84,6 +90,8 @@ describe("stack config", () => {
             { what: "a negative availability-zone count", raw: { ...VALID, availabilityZones: "-3" }, message: /cabalmail:availabilityZones: must be at least 2.*got "-3"/ },
             { what: "a non-numeric availability-zone count", raw: { ...VALID, availabilityZones: "two" }, message: /cabalmail:availabilityZones: must be a whole number; got "two"/ },
             { what: "a malformed backup schedule", raw: { ...VALID, backupSchedule: "nightly" }, message: /cabalmail:backupSchedule: must be an AWS cron expression.*got "nightly"/ },
+            { what: "a hosted zone listed twice", raw: { ...VALID, hostedZoneIds: '["example.com=Z0123456789ABCDEFGHIJ","EXAMPLE.com=Z9876543210ZYXWVUTSRQ"]' }, message: /cabalmail:hostedZoneIds: lists example\.com twice/ },
+            { what: "a hosted zone for a domain of no use", raw: { ...VALID, hostedZoneIds: '["other.example=Z0123456789ABCDEFGHIJ"]' }, message: /cabalmail:hostedZoneIds: names other\.example, which is neither the controlDomain nor a mail domain/ },
             { what: "a misspelt key", raw: { ...VALID, bakup: "true" }, message: /cabalmail:bakup: is not a config key of this project \(known keys: .*backup.*\); got "true"\. Fix: pulumi config rm bakup/ },
             { what: "a stack without a region", raw: VALID, region: "", message: /aws:region: the stack has no AWS region.*Fix: pulumi config set aws:region us-east-1/ },
         ];
