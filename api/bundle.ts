@@ -4,18 +4,13 @@
  */
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { buildSync } from "esbuild";
+import { build, buildSync, type BuildOptions, type BuildResult } from "esbuild";
 
 /** The handler setting of every bundled function: `index.js` exports `handler`. */
 export const BUNDLE_HANDLER = "index.handler";
 
-const bundles = new Map<string, string>();
-
-/** The bundled JavaScript of `entry` (a path relative to api/, e.g. "handlers/createAddress.ts"). */
-export function bundleSource(entry: string): string {
-    const cached = bundles.get(entry);
-    if (cached !== undefined) return cached;
-    const result = buildSync({
+function bundleOptions(entry: string): BuildOptions & { write: false } {
+    return {
         entryPoints: [path.join(__dirname, entry)],
         bundle: true,
         platform: "node",
@@ -26,14 +21,24 @@ export function bundleSource(entry: string): string {
         // Deterministic output: the same source gives the same archive, so an unchanged function is not redeployed.
         legalComments: "none",
         logLevel: "silent",
-    });
-    if (result.errors.length > 0) throw new Error(`esbuild could not bundle api/${entry}: ${result.errors.map((e) => e.text).join("; ")}`);
-    const source = result.outputFiles[0].text;
-    bundles.set(entry, source);
-    return source;
+    };
 }
 
-/** A Lambda code archive holding the bundle as `index.js`. */
-export function bundleArchive(entry: string): pulumi.asset.AssetArchive {
-    return new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset(bundleSource(entry)) });
+function bundledText(entry: string, result: BuildResult<{ write: false }>): string {
+    if (result.errors.length > 0) throw new Error(`esbuild could not bundle api/${entry}: ${result.errors.map((e) => e.text).join("; ")}`);
+    return result.outputFiles[0].text;
+}
+
+/** The bundled JavaScript of `entry` (a path relative to api/, e.g. "handlers/createAddress.ts"), built now. */
+export function bundleSource(entry: string): string {
+    return bundledText(entry, buildSync(bundleOptions(entry)));
+}
+
+/**
+ * A Lambda code archive holding the bundle of `entry` as `index.js`. The bundle is built in the background (esbuild
+ * runs in its own process), so the program goes on declaring resources meanwhile: every preview pays for this.
+ */
+export function bundleArchive(entry: string): pulumi.Output<pulumi.asset.AssetArchive> {
+    const source = build(bundleOptions(entry)).then((result) => bundledText(entry, result));
+    return pulumi.output(source).apply((text) => new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset(text) }));
 }
