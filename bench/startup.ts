@@ -6,9 +6,9 @@
  *
  *   npm run bench:startup -- [--runs 7] [--stack prod] [--type-check]
  *
- * Each run is `node <Pulumi.yaml's nodeargs> plan/engine.ts ...`, the offline plan's engine: the program under the
- * project's mocks, loaded the way Pulumi's Node.js runtime loads it with this project's settings (TypeScript
- * transpiled by esbuild, lib/loadTypeScript.js; see README "Fast start-up"). `--type-check` adds a measurement of the
+ * Each run is `node <Pulumi.yaml's nodeargs> --require source-map-support/register plan/engine.ts ...`, the offline
+ * plan's engine: the program under the project's mocks, loaded the way Pulumi's Node.js runner loads it with this
+ * project's settings (lib/pulumiRuntime.js; see README "Fast start-up"). `--type-check` adds a measurement of the
  * same program loaded by ts-node with the root tsconfig.json, type-checked, which is what Pulumi does for a
  * TypeScript project without these settings.
  */
@@ -16,20 +16,13 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { PROJECT_ROOT, readProjectFile, readStackConfig } from "../plan/stackFile";
+import { RUNNER_PRELOAD, runtimeNodeArgs } from "../plan/runtime";
+import { PROJECT_ROOT, readStackConfig } from "../plan/stackFile";
 import type { Plan } from "../plan/types";
 
 const ENGINE = path.join(PROJECT_ROOT, "plan/engine.ts");
 const MINIMAL = path.join(__dirname, "minimal/index.ts");
 const PROGRAM = path.join(PROJECT_ROOT, "index.ts");
-
-/** The node arguments Pulumi's runtime starts this program with (Pulumi.yaml runtime.options.nodeargs). */
-function runtimeNodeArgs(): string[] {
-    const runtime = (readProjectFile() as { runtime?: { options?: { nodeargs?: string } } }).runtime;
-    const nodeargs = runtime?.options?.nodeargs;
-    if (!nodeargs) throw new Error("Pulumi.yaml sets no runtime.options.nodeargs: this benchmark measures the runtime settings it names");
-    return nodeargs.split(/\s+/).map((arg) => (arg.startsWith("./") ? path.join(PROJECT_ROOT, arg) : arg));
-}
 
 interface Measurement {
     ms: number;
@@ -48,7 +41,7 @@ function measure(program: string, stack: string, config: Record<string, string>,
     writeFileSync(request, JSON.stringify({ stack, config, program }));
     rmSync(result, { force: true });
     // The type-checked comparison is what Pulumi does for a TypeScript project without this project's settings.
-    const loader = typeCheck ? ["-r", "ts-node/register"] : runtimeNodeArgs();
+    const loader = [...(typeCheck ? ["-r", "ts-node/register"] : runtimeNodeArgs()), ...RUNNER_PRELOAD];
     const env = typeCheck ? { ...process.env, TS_NODE_PROJECT: path.join(PROJECT_ROOT, "tsconfig.json"), TS_NODE_TRANSPILE_ONLY: "" } : process.env;
     return new Promise((resolve, reject) => {
         const started = process.hrtime.bigint();
@@ -93,7 +86,7 @@ async function main(): Promise<void> {
         const full = median(program.map((m) => m.ms));
         const ratio = full / base;
         const show = (ms: number[]) => ms.map((v) => v.toFixed(0)).join(", ");
-        console.log(`Start-up to the complete resource graph, Pulumi.${stack}.yaml, ${runs} runs each (node ${process.version}, ${require("os").cpus().length} cores, node ${runtimeNodeArgs().map((a) => path.relative(PROJECT_ROOT, a) || a).join(" ")})`);
+        console.log(`Start-up to the complete resource graph, Pulumi.${stack}.yaml, ${runs} runs each (node ${process.version}, ${require("os").cpus().length} cores, node ${runtimeNodeArgs().map((a) => path.relative(PROJECT_ROOT, a) || a).join(" ")} + Pulumi runner's source-map-support)`);
         console.log(`  minimal program (${minimal[0].customResources} resource):  median ${base.toFixed(0)} ms  [${show(minimal.map((m) => m.ms))}]`);
         console.log(`  cabalmail program (${program[0].customResources} resources): median ${full.toFixed(0)} ms  [${show(program.map((m) => m.ms))}]`);
         console.log(`  ratio ${ratio.toFixed(2)}× (target ≤ 1.5×): ${ratio <= 1.5 ? "met" : "NOT met"}`);

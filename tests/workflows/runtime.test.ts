@@ -1,6 +1,7 @@
 /**
  * The Pulumi runtime settings users pay on every preview: Pulumi.yaml has Pulumi's Node.js runtime load the program
- * through lib/loadTypeScript.js (esbuild transpiles, nothing type-checks), and the type check runs in CI instead.
+ * through lib/pulumiRuntime.js (esbuild transpiles, nothing type-checks, stack traces keep one frame), and the type
+ * check runs in CI instead.
  */
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -9,6 +10,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as ts from "typescript";
 import { parse } from "yaml";
+import { RUNNER_PRELOAD, runtimeNodeArgs } from "../../plan/runtime";
 
 const ROOT = path.resolve(__dirname, "../..");
 const LOADER = path.join(ROOT, "lib/loadTypeScript.js");
@@ -22,11 +24,15 @@ describe("Pulumi runtime settings", () => {
 
     const runWithLoader = (program: string, env: Record<string, string> = {}) =>
         spawnSync(process.execPath, ["--require", LOADER, program], { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8" });
+    /** As Pulumi's runner starts a program with this project's nodeargs. */
+    const runInRuntime = (program: string, env: Record<string, string> = {}) =>
+        spawnSync(process.execPath, [...runtimeNodeArgs(), ...RUNNER_PRELOAD, program], { cwd: ROOT, env: { ...process.env, CABALMAIL_DEBUG: "", ...env }, encoding: "utf8" });
+    const frames = (stderr: string) => stderr.split("\n").filter((line) => /^\s+at /.test(line));
 
-    it("Pulumi.yaml has Pulumi's runtime load index.ts through the esbuild loader instead of ts-node", () => {
+    it("Pulumi.yaml has Pulumi's runtime load index.ts through the project's runtime settings instead of ts-node", () => {
         assert.equal(project.runtime.name, "nodejs");
         assert.equal(project.runtime.options.typescript, false, "Pulumi would otherwise register ts-node as well");
-        assert.equal(project.runtime.options.nodeargs, "--require ./lib/loadTypeScript.js");
+        assert.equal(project.runtime.options.nodeargs, "--require ./lib/pulumiRuntime.js");
         assert.equal(packageJson.main, "index.ts");
     });
 
@@ -48,14 +54,56 @@ describe("Pulumi runtime settings", () => {
         assert.equal(root.compilerOptions.strict, true);
     });
 
-    it("gives TypeScript line numbers in stack traces with CABALMAIL_SOURCE_MAPS=1", () => {
+    it("keeps one stack frame in the runtime, naming where an error was thrown; CABALMAIL_DEBUG=1 gives full, TypeScript-mapped traces", () => {
         const program = path.join(dir, "throws.ts");
         // Type-only lines that esbuild drops, so transpiled and TypeScript line numbers differ.
-        writeFileSync(program, "interface A {\n    a: string;\n}\ntype B = A;\n\nfunction fail(): never {\n    throw new Error(\"boom\");\n}\nfail();\n");
-        const mapped = runWithLoader(program, { CABALMAIL_SOURCE_MAPS: "1" });
-        assert.notEqual(mapped.status, 0);
-        assert.match(mapped.stderr, /throws\.ts:7:\d+/);
-        const plain = runWithLoader(program, { CABALMAIL_SOURCE_MAPS: "" });
-        assert.match(plain.stderr, /Error: boom/);
+        writeFileSync(program, "interface A {\n    a: string;\n}\ntype B = A;\n\nfunction fail(): never {\n    throw new Error(\"boom\");\n}\nfunction caller(): void {\n    fail();\n}\ncaller();\n");
+        const fast = runInRuntime(program);
+        assert.notEqual(fast.status, 0);
+        assert.match(fast.stderr, /Error: boom/);
+        assert.equal(frames(fast.stderr).length, 1, fast.stderr);
+        assert.match(frames(fast.stderr)[0], /at fail .*throws\.ts:/);
+        const debug = runInRuntime(program, { CABALMAIL_DEBUG: "1" });
+        assert.notEqual(debug.status, 0);
+        assert.match(debug.stderr, /at fail .*throws\.ts:7:\d+/);
+        assert.match(debug.stderr, /at caller .*throws\.ts:10:\d+/);
+        assert.ok(frames(debug.stderr).length > 2, debug.stderr);
+        // The loader alone (the offline plan, the cabalmail command) leaves Node's default depth.
+        assert.ok(frames(runWithLoader(program).stderr).length > 2);
+    });
+
+    it("Pulumi still records each resource's source position at full depth in the runtime", () => {
+        const program = path.join(dir, "positions.ts");
+        // A resource declared two calls deep: Pulumi's source position skips its own frames and names this line.
+        writeFileSync(
+            program,
+            [
+                'import * as pulumi from "@pulumi/pulumi";',
+                "const positions: string[] = [];",
+                "pulumi.runtime.setMocks({ newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }), call: () => ({}) }, \"positions\", \"dev\", false).then(() => {",
+                "    const monitor = pulumi.runtime.getMonitor() as any;",
+                "    const register = monitor.registerResource.bind(monitor);",
+                "    monitor.registerResource = (req: any, cb: any) => {",
+                "        const at = req.getSourceposition();",
+                "        if (req.getType() === \"test:index:Thing\") positions.push(`${at?.getUri()}:${at?.getLine()}`);",
+                "        return register(req, cb);",
+                "    };",
+                "    class Thing extends pulumi.CustomResource { constructor(name: string) { super(\"test:index:Thing\", name, {}); } }",
+                "    const declare = () => new Thing(\"thing\");",
+                "    const outer = () => declare();",
+                "    outer();",
+                "    setTimeout(() => console.log(JSON.stringify(positions)), 200);",
+                "});",
+            ].join("\n"),
+        );
+        const positionsIn = (env: Record<string, string>) => {
+            const run = runInRuntime(program, { NODE_PATH: path.join(ROOT, "node_modules"), ...env });
+            assert.equal(run.status, 0, run.stderr);
+            return JSON.parse(run.stdout.trim().split("\n").pop()!) as string[];
+        };
+        // In the transpiled code (esbuild adds lines for the imports), then mapped back to the TypeScript line.
+        const [transpiled] = positionsIn({});
+        assert.match(transpiled, /^file:\/\/.*positions\.ts:\d+$/);
+        assert.deepEqual(positionsIn({ CABALMAIL_DEBUG: "1" }), [transpiled.replace(/:\d+$/, ":12")]);
     });
 });
