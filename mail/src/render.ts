@@ -240,6 +240,9 @@ export function renderTier(tier: MailTierName, contract: MailContract, vars: Rec
         // A domain is ours when it is exactly one label under a mail domain (lib/address.ts's parseAddress).
         const lines = contract.mailDomains.map((d) => `/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.${d.replace(/\./g, "\\.")}$/ OK`);
         write("address_domains.regexp", `# Rendered from ${MAIL_ENV.mailDomains}.\n${lines.join("\n")}\n`);
+        // Recipients the resolver rewrote (<mailbox>@mailbox.invalid) are final: mapping them to themselves ends
+        // Postfix's recursive alias expansion without another resolver lookup.
+        write("mailbox_identity.regexp", `/^([^@]+@${MAILBOX_DOMAIN.replace(/\./g, "\\.")})$/ \${1}\n`);
     }
     if (tier === "smtp-out" && contract.outboundMode === "ses") {
         write("relay_passwords", `${vars.RELAYHOST} ${contract.relayUser}:${contract.relayPassword}\n`, 0o600);

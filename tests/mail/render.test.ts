@@ -128,6 +128,34 @@ describe("mail: images, templates and the tier contract", () => {
         }
     });
 
+    it("smtp-in: a recipient the resolver rewrote maps to itself before the resolver is asked, which ends alias expansion", function () {
+        if (!has("postmap")) return this.skip();
+        const dir = tempDir();
+        try {
+            const contract = contractFromEnv("smtp-in", FULL_ENV);
+            renderTier("smtp-in", contract, templateVariables("smtp-in", contract), dir);
+            const mainCf = fs.readFileSync(path.join(dir, "main.cf"), "utf8");
+            const maps = /^virtual_alias_maps = (.*)$/m.exec(mainCf)?.[1].split(/,\s*/) ?? [];
+            assert.deepEqual(maps, ["regexp:/etc/postfix/mailbox_identity.regexp", `socketmap:inet:127.0.0.1:${MAIL_PORTS.resolver}:alias`]);
+            const lookup = (key: string) => {
+                try {
+                    return execFileSync("postmap", ["-q", key, `regexp:${path.join(dir, "mailbox_identity.regexp")}`], { encoding: "utf8" }).trim();
+                } catch {
+                    return undefined; // postmap -q exits 1 when the key is not found
+                }
+            };
+            // Postfix stops expanding when an address maps to itself (virtual(5)), so cleanup never asks the resolver
+            // about the rewritten recipient; everything else, including look-alikes, falls through to the resolver.
+            assert.equal(lookup("alice@mailbox.invalid"), "alice@mailbox.invalid");
+            assert.equal(lookup("shop@acme.example.com"), undefined);
+            assert.equal(lookup("alice@mailbox.invalid.example.com"), undefined);
+            assert.equal(lookup("alice@mailboxxinvalid"), undefined);
+            assert.equal(lookup("@mailbox.invalid"), undefined);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     it("renders the SES relay with its credentials in a private table", () => {
         const dir = tempDir();
         try {
