@@ -1,11 +1,12 @@
 /**
- * Runs the program under mocks in a child process (see engine.ts) and returns its plan. The program is loaded the
- * way Pulumi.yaml has Pulumi load it: TypeScript transpiled by esbuild (lib/loadTypeScript.js).
+ * Runs the program under mocks in a child process (see engine.ts) and returns its plan. The program runs with the
+ * node arguments Pulumi.yaml gives Pulumi's runtime (lib/pulumiRuntime.js: esbuild-transpiled, one-frame stacks).
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { runtimeNodeArgs } from "./runtime";
 import { PROJECT_ROOT, readStackConfig } from "./stackFile";
 import type { Plan } from "./types";
 
@@ -28,7 +29,7 @@ export async function runPlan(options: PlanOptions = {}): Promise<Plan> {
         const engineError = await new Promise<string | undefined>((resolve) => {
             execFile(
                 process.execPath,
-                ["--require", path.join(PROJECT_ROOT, "lib/loadTypeScript.js"), path.join(__dirname, "engine.ts"), requestFile, resultFile],
+                [...runtimeNodeArgs(), path.join(__dirname, "engine.ts"), requestFile, resultFile],
                 { cwd: PROJECT_ROOT, maxBuffer: 64 * 1024 * 1024 },
                 (error, _stdout, stderr) => resolve(error ? stderr || error.message : undefined),
             );
