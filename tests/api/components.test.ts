@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { Script, createContext } from "node:vm";
-import { bundleSource } from "../../api/bundle";
+import { bundleSource, bundleSourceAsync } from "../../api/bundle";
 import { ROUTES, type OperationName } from "../../api/src/routes";
 import { decide } from "../mailServer/iamSimulator";
 import { ofType, only, runPlan, type Plan, type PlannedResource } from "../support/plan";
@@ -192,6 +192,13 @@ describe("Identity and AddressApi in the plan", () => {
                 assert.match(handlerSource, /require\("@aws-sdk\/client-dynamodb"\)/, "the SDK comes from the Lambda runtime");
                 assert.doesNotMatch(handlerSource, /require\("\.\.?\//, "no relative requires left");
             }
+        });
+
+        it("builds the same bundle in the background, and names the entry point when a bundle cannot be built", async () => {
+            assert.equal(await bundleSourceAsync("triggers/preSignUp.ts"), bundleSource("triggers/preSignUp.ts"));
+            const named = /esbuild could not bundle api\/handlers\/noSuchHandler\.ts: Could not resolve/;
+            assert.throws(() => bundleSource("handlers/noSuchHandler.ts"), named);
+            await assert.rejects(bundleSourceAsync("handlers/noSuchHandler.ts"), named);
         });
     });
 });
