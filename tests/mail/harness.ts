@@ -283,7 +283,6 @@ export async function startMailHarness(options: MailHarnessOptions): Promise<Mai
         cleanups.push(() => sink.close());
         Object.assign(harness, { dkim, relayed: sink, env, root, mailboxRoot: path.join(root, "imap", "mail") });
 
-        // Resolvers: one per tier, as each container runs its own.
         // Resolvers: one per tier, as each container runs its own, from the esbuild bundle the images run, in a
         // child process (this process's AWS SDK clients may be mocked by other test files).
         const bundle = path.join(root, "cabal-mail.js");
