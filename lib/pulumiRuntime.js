@@ -8,7 +8,7 @@
  *   source-maps every frame of every one: at Node's default depth of 10 frames that was most of the program's run
  *   time (bench/README.md). Pulumi's source positions of resources do not depend on this: it takes them at full depth.
  *
- * CABALMAIL_DEBUG=1 restores Node's default depth and adds TypeScript line numbers (inline source maps).
+ * CABALMAIL_DEBUG=1 restores Node's default depth and maps stack traces to TypeScript lines.
  */
 "use strict";
 require("./loadTypeScript");
