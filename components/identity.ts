@@ -14,7 +14,11 @@ export interface IdentityArgs {
     invitationCode?: pulumi.Input<string>;
     /** Shortest password the pool accepts. Defaults to 12; at least 8 (Cognito allows 6). */
     passwordMinimumLength?: number;
-    /** How long an access token (what the API accepts) lives, in minutes: 5 to 1440. Defaults to 60. */
+    /**
+     * How long an access token (what the API accepts) lives, in minutes: 5 to 1440. Defaults to 5, Cognito's
+     * shortest: it bounds how long a disabled user keeps API access (API Gateway checks signatures, not user
+     * state), and the `cabalmail` CLI refreshes it without asking.
+     */
     accessTokenValidityMinutes?: number;
     /** How long a sign-in lasts before the password is asked again, in days: 1 to 3650. Defaults to 30. */
     refreshTokenValidityDays?: number;
@@ -26,7 +30,7 @@ export interface IdentityArgs {
 
 const DEFAULTS = {
     passwordMinimumLength: 12,
-    accessTokenValidityMinutes: 60,
+    accessTokenValidityMinutes: 5,
     refreshTokenValidityDays: 30,
     deletionProtection: true,
     logRetentionDays: 30,

@@ -47,6 +47,9 @@ describe("Identity and AddressApi in the plan", () => {
             assert.deepEqual([...client.explicitAuthFlows].sort(), ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH"]);
             assert.equal(client.preventUserExistenceErrors, "ENABLED");
             assert.equal(client.enableTokenRevocation, true);
+            // A disabled user's access token (API Gateway checks only its signature) lives 5 minutes at most.
+            assert.equal(client.accessTokenValidity, 5);
+            assert.deepEqual(client.tokenValidityUnits, { accessToken: "minutes", idToken: "minutes", refreshToken: "days" });
         });
 
         it("gives the pre-sign-up function only the invitation code's SHA-256, and its role only its own logs", async () => {
