@@ -17,7 +17,7 @@ const files = readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort();
 const text = (file: string) => readFileSync(path.join(WORKFLOWS, file), "utf8");
 
 type Step = { name?: string; id?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> };
-type Job = { needs?: string | string[]; permissions?: Record<string, string>; environment?: string; strategy?: { matrix?: Record<string, unknown> }; steps: Step[] };
+type Job = { needs?: string | string[]; if?: string; permissions?: Record<string, string>; environment?: string; strategy?: { matrix?: Record<string, unknown> }; steps: Step[] };
 type Workflow = { on: Record<string, unknown>; permissions?: Record<string, string>; jobs: Record<string, Job> };
 const workflow = (file: string) => parse(text(file)) as Workflow;
 const steps = (wf: Workflow) => Object.values(wf.jobs).flatMap((job) => job.steps);
@@ -68,6 +68,8 @@ describe("GitHub workflows", () => {
         assert.equal(pulumi.with?.["stack-name"], "${{ matrix.stack }}");
         assert.equal(pulumi.with?.policyPacks, "policy");
         assert.equal(pulumi.with?.["comment-on-pr"], true);
+        // Forks get no secrets: their previews are skipped, not failed.
+        assert.equal(preview.if, "github.event.pull_request.head.repo.full_name == github.repository");
     });
 
     it("up: every stack on merge to main, each in its environment, production for prod", () => {
