@@ -204,38 +204,34 @@ export class SmtpSink implements Closable {
     }
 }
 
-/** Resolves when something accepts TCP connections on the port, or rejects after the timeout. */
-export async function waitForPort(port: number, timeoutMs = 15000, what = `port ${port}`): Promise<void> {
+/** Whether something accepts TCP connections on 127.0.0.1:port right now. */
+function isListening(port: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+        const socket = net.connect(port, "127.0.0.1");
+        socket.once("connect", () => {
+            socket.destroy();
+            resolve(true);
+        });
+        socket.once("error", () => resolve(false));
+    });
+}
+
+/** Polls every 100 ms until the port is (or is no longer) listening; throws `failure` after the timeout. */
+async function waitForListening(port: number, listening: boolean, timeoutMs: number, failure: string): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-        const ok = await new Promise<boolean>((resolve) => {
-            const socket = net.connect(port, "127.0.0.1");
-            socket.once("connect", () => {
-                socket.destroy();
-                resolve(true);
-            });
-            socket.once("error", () => resolve(false));
-        });
-        if (ok) return;
-        if (Date.now() > deadline) throw new Error(`${what} did not start listening within ${timeoutMs} ms`);
+        if ((await isListening(port)) === listening) return;
+        if (Date.now() > deadline) throw new Error(failure);
         await new Promise((r) => setTimeout(r, 100));
     }
 }
 
+/** Resolves when something accepts TCP connections on the port, or rejects after the timeout. */
+export function waitForPort(port: number, timeoutMs = 15000, what = `port ${port}`): Promise<void> {
+    return waitForListening(port, true, timeoutMs, `${what} did not start listening within ${timeoutMs} ms`);
+}
+
 /** Resolves when nothing listens on the port any more. */
-export async function waitForPortClosed(port: number, timeoutMs = 15000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const open = await new Promise<boolean>((resolve) => {
-            const socket = net.connect(port, "127.0.0.1");
-            socket.once("connect", () => {
-                socket.destroy();
-                resolve(true);
-            });
-            socket.once("error", () => resolve(false));
-        });
-        if (!open) return;
-        if (Date.now() > deadline) throw new Error(`port ${port} is still open after ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, 100));
-    }
+export function waitForPortClosed(port: number, timeoutMs = 15000): Promise<void> {
+    return waitForListening(port, false, timeoutMs, `port ${port} is still open after ${timeoutMs} ms`);
 }
