@@ -319,12 +319,21 @@ export async function startMailHarness(options: MailHarnessOptions): Promise<Mai
                 pid: () => child?.pid,
             };
         };
-
-        if (tiers.has("imap")) {
-            const resolver = resolverControl("imap", port.resolverImap);
+        /** Starts a tier's resolver, stopped by stop() and reachable as harness.resolvers[tier]. */
+        const startTierResolver = async (tier: MailTierName, resolverPort: number): Promise<void> => {
+            const resolver = resolverControl(tier, resolverPort);
             await resolver.start();
             cleanups.push(() => resolver.stop());
-            harness.resolvers!.imap = resolver;
+            harness.resolvers![tier] = resolver;
+        };
+        /** The simulated load balancer in front of a tier's listener (proxy protocol v2 from clientAddress). */
+        const startTierLoadBalancer = async (listenPort: number, targetPort: number): Promise<void> => {
+            const lb = await startLoadBalancer(listenPort, targetPort, clientAddress);
+            cleanups.push(() => lb.close());
+        };
+
+        if (tiers.has("imap")) {
+            await startTierResolver("imap", port.resolverImap);
             const dovecot = await startDovecot(root, env, {
                 BASE_DIR: path.join(root, "imap", "run"),
                 INSTANCE_NAME: `cabal-test-${base}`,
@@ -342,15 +351,11 @@ export async function startMailHarness(options: MailHarnessOptions): Promise<Mai
             }, [port.imapRaw, port.lmtp, port.auth]);
             cleanups.push(() => dovecot.stop());
             harness.dovecot = dovecot;
-            const lb = await startLoadBalancer(port.imap, port.imapRaw, clientAddress);
-            cleanups.push(() => lb.close());
+            await startTierLoadBalancer(port.imap, port.imapRaw);
         }
 
         if (tiers.has("smtp-in")) {
-            const resolver = resolverControl("smtp-in", port.resolverSmtpIn);
-            await resolver.start();
-            cleanups.push(() => resolver.stop());
-            harness.resolvers!["smtp-in"] = resolver;
+            await startTierResolver("smtp-in", port.resolverSmtpIn);
             const certDir = path.join(root, "smtp-in", "tls");
             fs.mkdirSync(certDir, { recursive: true });
             await run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", `/CN=smtp-in.${controlDomain}`, "-keyout", path.join(certDir, "key.pem"), "-out", path.join(certDir, "cert.pem")]);
@@ -364,15 +369,11 @@ export async function startMailHarness(options: MailHarnessOptions): Promise<Mai
             }, port.smtpInRaw);
             cleanups.push(() => postfix.stop());
             harness.postfix!["smtp-in"] = postfix;
-            const lb = await startLoadBalancer(port.smtpIn, port.smtpInRaw, clientAddress);
-            cleanups.push(() => lb.close());
+            await startTierLoadBalancer(port.smtpIn, port.smtpInRaw);
         }
 
         if (tiers.has("smtp-out")) {
-            const resolver = resolverControl("smtp-out", port.resolverSmtpOut);
-            await resolver.start();
-            cleanups.push(() => resolver.stop());
-            harness.resolvers!["smtp-out"] = resolver;
+            await startTierResolver("smtp-out", port.resolverSmtpOut);
             const postfix = await startPostfix("smtp-out", root, env, {
                 SUBMISSION_LISTEN: `127.0.0.1:${port.submissionRaw}`,
                 RESOLVER_ADDRESS: `127.0.0.1:${port.resolverSmtpOut}`,
@@ -383,8 +384,7 @@ export async function startMailHarness(options: MailHarnessOptions): Promise<Mai
             }, port.submissionRaw);
             cleanups.push(() => postfix.stop());
             harness.postfix!["smtp-out"] = postfix;
-            const lb = await startLoadBalancer(port.submission, port.submissionRaw, clientAddress);
-            cleanups.push(() => lb.close());
+            await startTierLoadBalancer(port.submission, port.submissionRaw);
         }
 
         harness.createUser = async (username, password) => {
