@@ -3,8 +3,12 @@
  * mocks): the security-relevant inputs, and each function role's permissions put through an IAM simulator.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
 import { Script, createContext } from "node:vm";
 import { bundleSource, bundleSourceAsync } from "../../api/bundle";
+import { CACHE_ROOT, entryName } from "../../lib/buildCache";
 import { ROUTES, type OperationName } from "../../api/src/routes";
 import { decide } from "../mailServer/iamSimulator";
 import { ofType, only, runPlan, type Plan, type PlannedResource } from "../support/plan";
@@ -202,6 +206,45 @@ describe("Identity and AddressApi in the plan", () => {
             const named = /esbuild could not bundle api\/handlers\/noSuchHandler\.ts: Could not resolve/;
             assert.throws(() => bundleSource("handlers/noSuchHandler.ts"), named);
             await assert.rejects(bundleSourceAsync("handlers/noSuchHandler.ts"), named);
+        });
+
+        it("keeps the program's bundles for the next run, and builds again when any file a bundle was built from changes", () => {
+            // An entry point of its own under the project's ignored tmp/, relative to api/ as the program names them.
+            const root = path.resolve(__dirname, "../..");
+            const dir = path.join(root, "tmp", "bundle-cache-test");
+            const entry = "../tmp/bundle-cache-test/entry.ts";
+            const kept = path.join(CACHE_ROOT, "bundles", `${entryName(entry)}.json`);
+            // Each run is a process of its own, as each preview is.
+            const bundleInNewRun = () =>
+                execFileSync(process.execPath, ["--require", path.join(root, "lib/loadTypeScript.js"), "-e", "require('./api/bundle').bundleSourceAsync(process.argv[1]).then((text) => process.stdout.write(text))", entry], { cwd: root, encoding: "utf8" });
+            const run = (text: string) => {
+                const module = { exports: {} as any };
+                new Script(text).runInContext(createContext({ module, exports: module.exports }));
+                return module.exports.handler();
+            };
+            rmSync(dir, { recursive: true, force: true });
+            rmSync(kept, { force: true });
+            mkdirSync(dir, { recursive: true });
+            try {
+                writeFileSync(path.join(dir, "entry.ts"), 'import { answer } from "./answer";\nexport const handler = (): string => `answer ${answer}`;\n');
+                writeFileSync(path.join(dir, "answer.ts"), "export const answer: number = 1;\n");
+                assert.equal(run(bundleInNewRun()), "answer 1");
+                // The next run uses what was kept: changed behind the program's back, the kept text is what it gets.
+                const entryFile = JSON.parse(readFileSync(kept, "utf8")) as { text: string; inputs: Record<string, string> };
+                assert.deepEqual(Object.keys(entryFile.inputs).sort(), ["tmp/bundle-cache-test/answer.ts", "tmp/bundle-cache-test/entry.ts"]);
+                writeFileSync(kept, JSON.stringify({ ...entryFile, text: entryFile.text.replace("answer ${answer}", "kept ${answer}") }));
+                assert.equal(run(bundleInNewRun()), "kept 1");
+                // A change in an imported file, not only the entry point, makes it stale.
+                writeFileSync(path.join(dir, "answer.ts"), "export const answer: number = 2;\n");
+                assert.equal(run(bundleInNewRun()), "answer 2");
+                // An unreadable entry is built again.
+                writeFileSync(kept, "{ not json");
+                assert.equal(run(bundleInNewRun()), "answer 2");
+                assert.equal(run(bundleInNewRun()), "answer 2");
+            } finally {
+                rmSync(dir, { recursive: true, force: true });
+                rmSync(kept, { force: true });
+            }
         });
     });
 });
