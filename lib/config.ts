@@ -7,7 +7,9 @@
  * turns those strings into typed values; its defaults are the ones Pulumi.yaml declares (a test keeps the two
  * equal, because the Pulumi CLI applies Pulumi.yaml's defaults and unit tests under mocks do not).
  */
-import { z } from "zod";
+// Zod's v3 API, which the zod package keeps alongside v4: it loads in about a quarter of v4's time (13 ms against
+// 46 ms here), and every preview loads it (bench/README.md).
+import { z } from "zod/v3";
 import { FARGATE_CPU_SIZES, fargateMemoryChoices, LOG_RETENTION_DAYS, SES_MESSAGE_SIZE_LIMIT } from "./mailServerLimits";
 
 /** Config keys live in the project's namespace: `cabalmail:backup`. */
@@ -17,7 +19,10 @@ const DOMAIN_RE = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,
 const REGION_RE = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 const DOMAIN_HINT = "must be a DNS domain name such as example.com: dot-separated labels of lower-case letters, digits and inner hyphens";
 
-const domainName = z.string({ error: (issue) => (issue.input === undefined ? "is required" : DOMAIN_HINT) }).trim().toLowerCase().regex(DOMAIN_RE, DOMAIN_HINT);
+/** The message of a value of the wrong type, and of a missing one. */
+const typeError = (message: string, required = message) => ({ invalid_type_error: message, required_error: required });
+
+const domainName = z.string(typeError(DOMAIN_HINT, "is required")).trim().toLowerCase().regex(DOMAIN_RE, DOMAIN_HINT);
 
 /** Parses a config string that holds JSON (booleans, numbers, lists); leaves anything else as it is. */
 function fromConfigString(value: unknown): unknown {
@@ -28,122 +33,176 @@ function fromConfigString(value: unknown): unknown {
         return value;
     }
 }
-const structured = <T extends z.ZodType>(schema: T) => z.preprocess(fromConfigString, schema);
+/** How to set each key right, named in its error message (zod's v3 API keeps no metadata of its own). */
+const FIXES = new WeakMap<z.ZodTypeAny, string>();
+
+/** A config key: its schema, its description (the one Pulumi.yaml gives) and how to set it right. */
+function setting<T extends z.ZodTypeAny>(schema: T, description: string, fix: string): T {
+    const described = schema.describe(description);
+    FIXES.set(described, fix);
+    return described;
+}
+
+const structured = <T extends z.ZodTypeAny>(schema: T) => z.preprocess(fromConfigString, schema);
 const days = (what: string) =>
-    z.number({ error: `must be a whole number of days` }).int(`must be a whole number of days`).min(1, `${what} must be at least 1 day`).max(36500, `${what} must be at most 36500 days (AWS Backup's limit)`);
+    z.number(typeError("must be a whole number of days")).int(`must be a whole number of days`).min(1, `${what} must be at least 1 day`).max(36500, `${what} must be at most 36500 days (AWS Backup's limit)`);
 
 /** Image, task size and task count of one mail tier: `<prefix>Image`, `<prefix>Cpu`, `<prefix>Memory`, `<prefix>Tasks`. */
 function mailTierConfig<P extends string>(prefix: P, tier: string) {
-    const whole = (what: string) => z.number({ error: `must be a whole number${what}` }).int(`must be a whole number${what}`);
+    const whole = (what: string) => z.number(typeError(`must be a whole number${what}`)).int(`must be a whole number${what}`);
     return {
-        [`${prefix}Image`]: z
-            .string()
-            .trim()
-            .min(1, "must be an image reference such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/cabalmail-" + tier + ":1.0")
-            .optional()
-            .describe(`A prebuilt ${tier} image (an ARM64 image reference). Unset: built from mail/${tier}/Dockerfile and pushed to ECR at pulumi up, which needs Docker.`)
-            .meta({ fix: `pulumi config set ${prefix}Image 123456789012.dkr.ecr.us-east-1.amazonaws.com/cabalmail-${tier}:1.0 (or pulumi config rm ${prefix}Image)` }),
-        [`${prefix}Cpu`]: structured(
-            whole(" of CPU units")
-                .refine((v) => (FARGATE_CPU_SIZES as readonly number[]).includes(v), `must be a Fargate CPU size: ${FARGATE_CPU_SIZES.join(", ")}`)
-                .default(256),
-        )
-            .describe(`CPU units of the ${tier} task (1024 = one vCPU).`)
-            .meta({ fix: `pulumi config set ${prefix}Cpu 256` }),
-        [`${prefix}Memory`]: structured(whole(" of MiB").default(512))
-            .describe(`Memory of the ${tier} task in MiB; a size Fargate offers for its CPU (256 CPU: 512, 1024 or 2048).`)
-            .meta({ fix: `pulumi config set ${prefix}Memory 512` }),
-        [`${prefix}Tasks`]: structured(
-            whole("").min(0, "must be 0 or 1").max(1, "must be 0 or 1: the tier keeps its state in one EFS tree (a Postfix queue or the mailboxes) that one server at a time may own").default(1),
-        )
-            .describe(`Running ${tier} tasks: 1, or 0 to stop the tier.`)
-            .meta({ fix: `pulumi config set ${prefix}Tasks 1` }),
-    } as Record<`${P}Image`, z.ZodOptional<z.ZodString>> & Record<`${P}Cpu` | `${P}Memory` | `${P}Tasks`, z.ZodType<number, unknown>>;
+        [`${prefix}Image`]: setting(
+            z
+                .string()
+                .trim()
+                .min(1, "must be an image reference such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/cabalmail-" + tier + ":1.0")
+                .optional(),
+            `A prebuilt ${tier} image (an ARM64 image reference). Unset: built from mail/${tier}/Dockerfile and pushed to ECR at pulumi up, which needs Docker.`,
+            `pulumi config set ${prefix}Image 123456789012.dkr.ecr.us-east-1.amazonaws.com/cabalmail-${tier}:1.0 (or pulumi config rm ${prefix}Image)`,
+        ),
+        [`${prefix}Cpu`]: setting(
+            structured(
+                whole(" of CPU units")
+                    .refine((v) => (FARGATE_CPU_SIZES as readonly number[]).includes(v), `must be a Fargate CPU size: ${FARGATE_CPU_SIZES.join(", ")}`)
+                    .default(256),
+            ),
+            `CPU units of the ${tier} task (1024 = one vCPU).`,
+            `pulumi config set ${prefix}Cpu 256`,
+        ),
+        [`${prefix}Memory`]: setting(
+            structured(whole(" of MiB").default(512)),
+            `Memory of the ${tier} task in MiB; a size Fargate offers for its CPU (256 CPU: 512, 1024 or 2048).`,
+            `pulumi config set ${prefix}Memory 512`,
+        ),
+        [`${prefix}Tasks`]: setting(
+            structured(
+                whole("").min(0, "must be 0 or 1").max(1, "must be 0 or 1: the tier keeps its state in one EFS tree (a Postfix queue or the mailboxes) that one server at a time may own").default(1),
+            ),
+            `Running ${tier} tasks: 1, or 0 to stop the tier.`,
+            `pulumi config set ${prefix}Tasks 1`,
+        ),
+    } as Record<`${P}Image`, z.ZodOptional<z.ZodString>> & Record<`${P}Cpu` | `${P}Memory` | `${P}Tasks`, z.ZodType<number, z.ZodTypeDef, unknown>>;
 }
 
 export const stackConfigSchema = z
     .object({
-        controlDomain: domainName
-            .describe("The operator's domain. The mail hosts live under it: smtp-in.<controlDomain> (MX), imap.<controlDomain>, smtp-out.<controlDomain>.")
-            .meta({ fix: "pulumi config set controlDomain mail-admin.example.org" }),
-        mailDomains: structured(
-            z.array(domainName, { error: (issue) => (issue.input === undefined ? "is required: at least one mail domain" : "must be a list of domain names") }).min(1, "must list at least one mail domain"),
-        )
-            .describe("Apex domains on which addresses are created: shop@acme.<mailDomain>. One or more.")
-            .meta({ fix: "pulumi config set --path 'mailDomains[0]' example.com" }),
-        backup: structured(z.boolean({ error: "must be true or false" }).default(false))
-            .describe("Back up the mail (EFS) and the address table (DynamoDB) with AWS Backup into a vault that Pulumi protects: a stack with backups cannot be destroyed without deliberate steps (see README).")
-            .meta({ fix: "pulumi config set backup true" }),
-        availabilityZones: structured(
-            z.number({ error: "must be a whole number" }).int("must be a whole number").min(2, "must be at least 2: the load balancer and the mail store span two zones or more").max(6, "must be at most 6").default(2),
-        )
-            .describe("How many availability zones the network, the mail store and the load balancer span.")
-            .meta({ fix: "pulumi config set availabilityZones 2" }),
-        natGateway: structured(z.boolean({ error: "must be true or false" }).default(false))
-            .describe("Give the private subnets a NAT gateway with a fixed Elastic IP. Off by default: it would double the monthly cost.")
-            .meta({ fix: "pulumi config set natGateway false" }),
-        protectData: structured(z.boolean({ error: "must be true or false" }).default(false))
-            .describe("Protect the mail file system and the address table with Pulumi's protect option, so `pulumi destroy` stops before deleting mail or addresses.")
-            .meta({ fix: "pulumi config set protectData true" }),
-        backupSchedule: z
-            .string()
-            .trim()
-            .regex(/^cron\(\S+( \S+){5}\)$/, "must be an AWS cron expression with six fields, such as cron(0 5 * * ? *)")
-            .default("cron(0 5 * * ? *)")
-            .describe("When the nightly backup runs, as an AWS cron expression in UTC.")
-            .meta({ fix: "pulumi config set backupSchedule 'cron(0 5 * * ? *)'" }),
-        backupColdStorageAfterDays: structured(days("backupColdStorageAfterDays").default(30))
-            .describe("Days after which a recovery point moves to cold storage.")
-            .meta({ fix: "pulumi config set backupColdStorageAfterDays 30" }),
-        backupDeleteAfterDays: structured(days("backupDeleteAfterDays").default(120))
-            .describe("Days after which a recovery point is deleted. AWS Backup requires at least 90 days after cold storage begins.")
-            .meta({ fix: "pulumi config set backupDeleteAfterDays 120" }),
-        backupMinRetentionDays: structured(days("backupMinRetentionDays").default(7))
-            .describe("Vault lock: the shortest retention the vault accepts; no recovery point can be deleted earlier.")
-            .meta({ fix: "pulumi config set backupMinRetentionDays 7" }),
-        backupMaxRetentionDays: structured(days("backupMaxRetentionDays").default(3650))
-            .describe("Vault lock: the longest retention the vault accepts.")
-            .meta({ fix: "pulumi config set backupMaxRetentionDays 3650" }),
-        backupCopyRegion: z
-            .string()
-            .trim()
-            .regex(REGION_RE, "must be an AWS region name such as us-west-2")
-            .optional()
-            .describe("Optional second region: every recovery point is also copied to a protected, locked vault there.")
-            .meta({ fix: "pulumi config set backupCopyRegion us-west-2 (or pulumi config rm backupCopyRegion)" }),
+        controlDomain: setting(
+            domainName,
+            "The operator's domain. The mail hosts live under it: smtp-in.<controlDomain> (MX), imap.<controlDomain>, smtp-out.<controlDomain>.",
+            "pulumi config set controlDomain mail-admin.example.org",
+        ),
+        mailDomains: setting(
+            structured(
+                z.array(domainName, typeError("must be a list of domain names", "is required: at least one mail domain")).min(1, "must list at least one mail domain"),
+            ),
+            "Apex domains on which addresses are created: shop@acme.<mailDomain>. One or more.",
+            "pulumi config set --path 'mailDomains[0]' example.com",
+        ),
+        backup: setting(
+            structured(z.boolean(typeError("must be true or false")).default(false)),
+            "Back up the mail (EFS) and the address table (DynamoDB) with AWS Backup into a vault that Pulumi protects: a stack with backups cannot be destroyed without deliberate steps (see README).",
+            "pulumi config set backup true",
+        ),
+        availabilityZones: setting(
+            structured(
+                z.number(typeError("must be a whole number")).int("must be a whole number").min(2, "must be at least 2: the load balancer and the mail store span two zones or more").max(6, "must be at most 6").default(2),
+            ),
+            "How many availability zones the network, the mail store and the load balancer span.",
+            "pulumi config set availabilityZones 2",
+        ),
+        natGateway: setting(
+            structured(z.boolean(typeError("must be true or false")).default(false)),
+            "Give the private subnets a NAT gateway with a fixed Elastic IP. Off by default: it would double the monthly cost.",
+            "pulumi config set natGateway false",
+        ),
+        protectData: setting(
+            structured(z.boolean(typeError("must be true or false")).default(false)),
+            "Protect the mail file system and the address table with Pulumi's protect option, so `pulumi destroy` stops before deleting mail or addresses.",
+            "pulumi config set protectData true",
+        ),
+        backupSchedule: setting(
+            z
+                .string()
+                .trim()
+                .regex(/^cron\(\S+( \S+){5}\)$/, "must be an AWS cron expression with six fields, such as cron(0 5 * * ? *)")
+                .default("cron(0 5 * * ? *)"),
+            "When the nightly backup runs, as an AWS cron expression in UTC.",
+            "pulumi config set backupSchedule 'cron(0 5 * * ? *)'",
+        ),
+        backupColdStorageAfterDays: setting(
+            structured(days("backupColdStorageAfterDays").default(30)),
+            "Days after which a recovery point moves to cold storage.",
+            "pulumi config set backupColdStorageAfterDays 30",
+        ),
+        backupDeleteAfterDays: setting(
+            structured(days("backupDeleteAfterDays").default(120)),
+            "Days after which a recovery point is deleted. AWS Backup requires at least 90 days after cold storage begins.",
+            "pulumi config set backupDeleteAfterDays 120",
+        ),
+        backupMinRetentionDays: setting(
+            structured(days("backupMinRetentionDays").default(7)),
+            "Vault lock: the shortest retention the vault accepts; no recovery point can be deleted earlier.",
+            "pulumi config set backupMinRetentionDays 7",
+        ),
+        backupMaxRetentionDays: setting(
+            structured(days("backupMaxRetentionDays").default(3650)),
+            "Vault lock: the longest retention the vault accepts.",
+            "pulumi config set backupMaxRetentionDays 3650",
+        ),
+        backupCopyRegion: setting(
+            z
+                .string()
+                .trim()
+                .regex(REGION_RE, "must be an AWS region name such as us-west-2")
+                .optional(),
+            "Optional second region: every recovery point is also copied to a protected, locked vault there.",
+            "pulumi config set backupCopyRegion us-west-2 (or pulumi config rm backupCopyRegion)",
+        ),
         // ── Mail server (MailServer, MailDns, MailCertificate) ──
-        outbound: z
-            .enum(["direct", "ses"], { error: 'must be "direct" or "ses"' })
-            .default("ses")
-            .describe("How smtp-out delivers mail: ses relays through Amazon SES (needs SES production access); direct delivers from the NAT gateway's fixed address (needs natGateway true, and AWS to lift the port 25 block and set reverse DNS).")
-            .meta({ fix: "pulumi config set outbound ses" }),
-        hostedZoneIds: structured(
-            z.array(z.string().trim().regex(/^[^=\s]+=Z[A-Z0-9]{1,31}$/, "must be <domain>=<hosted zone id>, such as example.com=Z0123456789ABCDEFGHIJ"), { error: "must be a list of <domain>=<hosted zone id> entries" }).default([]),
-        )
-            .describe("Existing Route 53 hosted zones to use instead of creating new ones, as <domain>=<zone id> entries for the controlDomain or a mail domain. Domains not listed get a zone of their own.")
-            .meta({ fix: "pulumi config set --path 'hostedZoneIds[0]' example.com=Z0123456789ABCDEFGHIJ" }),
-        logRetentionDays: structured(
-            z.number({ error: "must be a whole number of days" }).int("must be a whole number of days")
-                .refine((v) => (LOG_RETENTION_DAYS as readonly number[]).includes(v), `must be one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(", ")}`)
-                .default(30),
-        )
-            .describe("Days the mail tiers' logs are kept in CloudWatch Logs.")
-            .meta({ fix: "pulumi config set logRetentionDays 30" }),
-        messageSizeLimit: structured(
-            z.number({ error: "must be a whole number of bytes" }).int("must be a whole number of bytes").min(1048576, "must be at least 1 MiB (1048576)").max(157286400, "must be at most 150 MiB (157286400)").default(26214400),
-        )
-            .describe("The largest message smtp-in and smtp-out accept, in bytes (at most 40 MiB with outbound ses).")
-            .meta({ fix: "pulumi config set messageSizeLimit 26214400" }),
+        outbound: setting(
+            z
+                .enum(["direct", "ses"], { errorMap: () => ({ message: 'must be "direct" or "ses"' }) })
+                .default("ses"),
+            "How smtp-out delivers mail: ses relays through Amazon SES (needs SES production access); direct delivers from the NAT gateway's fixed address (needs natGateway true, and AWS to lift the port 25 block and set reverse DNS).",
+            "pulumi config set outbound ses",
+        ),
+        hostedZoneIds: setting(
+            structured(
+                z.array(z.string().trim().regex(/^[^=\s]+=Z[A-Z0-9]{1,31}$/, "must be <domain>=<hosted zone id>, such as example.com=Z0123456789ABCDEFGHIJ"), typeError("must be a list of <domain>=<hosted zone id> entries")).default([]),
+            ),
+            "Existing Route 53 hosted zones to use instead of creating new ones, as <domain>=<zone id> entries for the controlDomain or a mail domain. Domains not listed get a zone of their own.",
+            "pulumi config set --path 'hostedZoneIds[0]' example.com=Z0123456789ABCDEFGHIJ",
+        ),
+        logRetentionDays: setting(
+            structured(
+                z
+                    .number(typeError("must be a whole number of days"))
+                    .int("must be a whole number of days")
+                    .refine((v) => (LOG_RETENTION_DAYS as readonly number[]).includes(v), `must be one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(", ")}`)
+                    .default(30),
+            ),
+            "Days the mail tiers' logs are kept in CloudWatch Logs.",
+            "pulumi config set logRetentionDays 30",
+        ),
+        messageSizeLimit: setting(
+            structured(
+                z.number(typeError("must be a whole number of bytes")).int("must be a whole number of bytes").min(1048576, "must be at least 1 MiB (1048576)").max(157286400, "must be at most 150 MiB (157286400)").default(26214400),
+            ),
+            "The largest message smtp-in and smtp-out accept, in bytes (at most 40 MiB with outbound ses).",
+            "pulumi config set messageSizeLimit 26214400",
+        ),
         ...mailTierConfig("smtpIn", "smtp-in"),
         ...mailTierConfig("imap", "imap"),
         ...mailTierConfig("smtpOut", "smtp-out"),
-        invitationCode: z
-            .string()
-            .trim()
-            .min(8, "must be at least 8 characters long, so it cannot be guessed quickly")
-            .optional()
-            .describe("Optional code that self sign-ups must give (set it as a secret). Unset: anyone may sign up; every new user still waits for an admin's approval.")
-            .meta({ fix: "pulumi config set --secret invitationCode '<a long random code>' (or pulumi config rm invitationCode)" }),
+        invitationCode: setting(
+            z
+                .string()
+                .trim()
+                .min(8, "must be at least 8 characters long, so it cannot be guessed quickly")
+                .optional(),
+            "Optional code that self sign-ups must give (set it as a secret). Unset: anyone may sign up; every new user still waits for an admin's approval.",
+            "pulumi config set --secret invitationCode '<a long random code>' (or pulumi config rm invitationCode)",
+        ),
     })
     .strict();
 
@@ -168,10 +227,14 @@ export class StackConfigError extends Error {
 
 /** Every key the schema knows, with its description, default and fix hint: for Pulumi.yaml checks and the README. */
 export function configKeys(): { key: string; description: string; default?: unknown; fix: string }[] {
-    const json = z.toJSONSchema(stackConfigSchema, { io: "input", unrepresentable: "any" }) as {
-        properties: Record<string, { description?: string; default?: unknown; fix?: string }>;
-    };
-    return Object.entries(json.properties).map(([key, p]) => ({ key, description: p.description ?? "", default: p.default, fix: p.fix ?? "" }));
+    return Object.entries(stackConfigSchema.shape).map(([key, schema]) => ({ key, description: schema.description ?? "", default: defaultOf(schema), fix: FIXES.get(schema) ?? "" }));
+}
+
+/** The default a key's schema gives when the key is unset: the default inside its preprocessing, if any. */
+function defaultOf(schema: z.ZodTypeAny): unknown {
+    if (schema instanceof z.ZodEffects) return defaultOf(schema.innerType());
+    if (schema instanceof z.ZodDefault) return schema._def.defaultValue();
+    return undefined;
 }
 
 function fixFor(key: string): string {
