@@ -31,36 +31,39 @@ async function main(requestFile: string, resultFile: string): Promise<void> {
     await pulumi.runtime.setMocks(createMocks({ region }), "cabalmail", request.stack, false);
     pulumi.runtime.setAllConfig(request.config);
 
-    const resources: PlannedResource[] = [];
+    // Registrations are recorded as they are answered, and turned into plain JSON once the graph is complete:
+    // converting each resource's inputs and outputs is the plan's work, not the program's.
+    const registrations: { req: any; resp: any }[] = [];
     const monitor = pulumi.runtime.getMonitor() as any;
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: (err: any, resp: any) => void) =>
         register(req, (err: any, resp: any) => {
-            if (!err) {
-                resources.push({
-                    urn: resp.getUrn(),
-                    type: req.getType(),
-                    name: req.getName(),
-                    parent: req.getParent() || undefined,
-                    custom: req.getCustom(),
-                    protect: req.getProtect() === true,
-                    retainOnDelete: req.getRetainondelete() === true,
-                    dependsOn: req.getDependenciesList(),
-                    inputs: plain(req.getObject()?.toJavaScript() ?? {}),
-                    outputs: { ...plain(resp.getObject()?.toJavaScript() ?? {}), ...(resp.getId() ? { id: resp.getId() } : {}) },
-                });
-            }
+            if (!err) registrations.push({ req, resp });
             callback(err, resp);
         });
+    const planned = (): PlannedResource[] =>
+        registrations.map(({ req, resp }) => ({
+            urn: resp.getUrn(),
+            type: req.getType(),
+            name: req.getName(),
+            parent: req.getParent() || undefined,
+            custom: req.getCustom(),
+            protect: req.getProtect() === true,
+            retainOnDelete: req.getRetainondelete() === true,
+            dependsOn: req.getDependenciesList(),
+            inputs: plain(req.getObject()?.toJavaScript() ?? {}),
+            outputs: { ...plain(resp.getObject()?.toJavaScript() ?? {}), ...(resp.getId() ? { id: resp.getId() } : {}) },
+        }));
 
     let result: Plan;
     try {
         const outputs = await pulumi.runtime.runInPulumiStack(async () => require(request.program));
         await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
-        result = { stack: request.stack, config: request.config, resources, outputs: plain(JSON.parse(JSON.stringify(outputs ?? {}))) };
+        const graphCompleteAt = process.hrtime.bigint().toString();
+        result = { stack: request.stack, config: request.config, resources: planned(), outputs: plain(JSON.parse(JSON.stringify(outputs ?? {}))), graphCompleteAt };
     } catch (error) {
         const message = error instanceof pulumi.RunError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
-        result = { stack: request.stack, config: request.config, resources, outputs: {}, error: message };
+        result = { stack: request.stack, config: request.config, resources: planned(), outputs: {}, error: message };
     }
     writeFileSync(resultFile, JSON.stringify(result));
 }

@@ -37,4 +37,10 @@ export interface Plan {
     outputs: Record<string, unknown>;
     /** The program's error, when it failed (e.g. invalid config): message only for a pulumi.RunError. */
     error?: string;
+    /**
+     * When the resource graph was complete (every registration answered), as `process.hrtime.bigint()` in
+     * nanoseconds: the monotonic clock every process on the machine shares, so bench/startup.ts can measure from
+     * the moment it started the engine.
+     */
+    graphCompleteAt?: string;
 }
