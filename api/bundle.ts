@@ -76,7 +76,13 @@ let toolchain: string | undefined;
 
 /** What the bundle of `entry` is built with besides its own files: the toolchain and its options. */
 function builtWith(entry: string): string {
-    const read = (file: string) => readFileSync(path.join(PROJECT_ROOT, file));
+    const read = (file: string) => {
+        try {
+            return readFileSync(path.join(PROJECT_ROOT, file));
+        } catch {
+            return "";
+        }
+    };
     toolchain ??= hash(require("esbuild/package.json").version, read("package-lock.json"), read("tsconfig.json"));
     return hash(toolchain, JSON.stringify(bundleOptions(entry)));
 }
