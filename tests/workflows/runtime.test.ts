@@ -72,6 +72,25 @@ describe("Pulumi runtime settings", () => {
         assert.ok(frames(runWithLoader(program).stderr).length > 2);
     });
 
+    it("under Pulumi's own runner too: its source-map-support leaves the runtime's formatter in place", function () {
+        this.timeout(30_000);
+        // The runner (@pulumi/pulumi/cmd/run) with a monitor address nothing listens on: it fails before the
+        // program runs, and reports the error through the formatter in place.
+        const runner = path.join(path.dirname(require.resolve("@pulumi/pulumi/package.json")), "cmd", "run");
+        const program = path.join(dir, "empty.ts");
+        writeFileSync(program, "export {};\n");
+        const viaRunner = (env: Record<string, string>) =>
+            spawnSync(process.execPath, [...runtimeNodeArgs(), runner, "--monitor=127.0.0.1:1", "--project=p", "--stack=s", program], { cwd: ROOT, env: { ...process.env, CABALMAIL_DEBUG: "", ...env }, encoding: "utf8", timeout: 25_000 });
+        const fast = viaRunner({});
+        assert.match(fast.stdout + fast.stderr, /failed with an unhandled exception/);
+        assert.match(fast.stdout + fast.stderr, /\(no stack trace: they are off for a fast start; run with CABALMAIL_DEBUG=1 for full ones\)/);
+        assert.deepEqual(frames(fast.stdout + fast.stderr), []);
+        // With CABALMAIL_DEBUG=1 the runner's source-map-support formats full traces, mapped to TypeScript sources.
+        const debug = viaRunner({ CABALMAIL_DEBUG: "1" });
+        assert.doesNotMatch(debug.stdout + debug.stderr, /no stack trace/);
+        assert.ok(frames(debug.stdout + debug.stderr).some((frame) => /\.ts:\d+:\d+/.test(frame)), debug.stdout + debug.stderr);
+    });
+
     it("keeps transpiled files for the next run, and transpiles again a file whose source changed", () => {
         const program = path.join(dir, "cached.ts");
         const { entryName, CACHE_ROOT } = require("../../lib/buildCache") as typeof import("../../lib/buildCache");
