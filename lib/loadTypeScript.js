@@ -5,11 +5,12 @@
  * source-map hook maps the stack traces Pulumi takes for every resource. Types are checked once per change
  * instead, by `npm run typecheck` in CI.
  *
- * Transpiled files are kept in node_modules/.cache/cabalmail/ts (buildCache.js), one per source file, and used again while the
- * source and esbuild are unchanged: a second preview transpiles only what was edited and does not start esbuild.
+ * Transpiled files are kept in node_modules/.cache/cabalmail/ts (buildCache.js), one per source file, and used
+ * again while the source and esbuild are unchanged: a second preview transpiles only what was edited and does not
+ * start esbuild.
  *
  * Stack traces point into the transpiled code. For TypeScript line numbers, at some cost per resource, set
- * CABALMAIL_DEBUG=1 (nothing is cached then: the source maps are made as the files load).
+ * CABALMAIL_DEBUG=1 (nothing is kept then: the source maps are made as the files load).
  */
 "use strict";
 const fs = require("node:fs");
