@@ -161,15 +161,24 @@ const ec2Instance: Pricer = (instance, _graph, _usage, prices) => {
 
 const efsFileSystem: Pricer = (fs, _graph, usage, prices) => {
     const oneZone = Boolean(fs.inputs.availabilityZoneName);
+    // Elastic Throughput bills every GB read and written and has a cheaper Infrequent Access tier; Bursting (the
+    // API's default) and Provisioned include I/O in the storage price.
+    const elastic = fs.inputs.throughputMode === "elastic";
     const tiering = ((fs.inputs.lifecyclePolicies ?? []) as { transitionToIa?: string }[]).some((p) => p.transitionToIa);
     const iaShare = tiering ? usage.mailInfrequentAccessShare : 0;
     const standard = oneZone ? prices.efs.oneZoneStandardGbMonth : prices.efs.standardGbMonth;
-    const ia = oneZone ? prices.efs.oneZoneInfrequentAccessGbMonth : prices.efs.infrequentAccessGbMonth;
+    const ia = oneZone ? prices.efs.oneZoneInfrequentAccessGbMonth : elastic ? prices.efs.elasticThroughput.infrequentAccessGbMonth : prices.efs.infrequentAccessGbMonth;
     const storage = usage.mailGb * ((1 - iaShare) * standard + iaShare * ia);
     const throughput = fs.inputs.throughputMode === "provisioned" ? num(fs.inputs.provisionedThroughputInMibps) * prices.efs.provisionedThroughputMibpsMonth : 0;
+    // New mail is written once and read once (by the mail client) in the month it arrives.
+    const newMailGb = usage.mailGb * usage.mailMonthlyChangeShare;
+    const io = elastic ? newMailGb * (prices.efs.elasticThroughput.writeGb + prices.efs.elasticThroughput.readGb) : 0;
     return {
-        monthlyUsd: storage + throughput,
-        detail: `${usage.mailGb} GB of mail, ${Math.round(iaShare * 100)}% in Infrequent Access${oneZone ? ", One Zone" : ""}` + (throughput ? `; ${fs.inputs.provisionedThroughputInMibps} MiB/s provisioned` : ""),
+        monthlyUsd: storage + throughput + io,
+        detail:
+            `${usage.mailGb} GB of mail, ${Math.round(iaShare * 100)}% in Infrequent Access${oneZone ? ", One Zone" : ""}` +
+            (throughput ? `; ${fs.inputs.provisionedThroughputInMibps} MiB/s provisioned` : "") +
+            (elastic ? `; Elastic Throughput: ${money(newMailGb)} GB written and read` : ""),
     };
 };
 

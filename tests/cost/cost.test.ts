@@ -41,11 +41,12 @@ describe("cost estimate by resource type", () => {
         near(lineOf(estimate, "nat").monthlyUsd, PRICES.vpc.natGatewayHour * H + 10 * PRICES.vpc.natGatewayGb, "NAT gateway");
     });
 
-    it("prices EFS storage by lifecycle, DynamoDB on demand, hosted zones and interface endpoints only", () => {
+    it("prices EFS storage by lifecycle and throughput mode, DynamoDB on demand, hosted zones and interface endpoints only", () => {
         const usage = { mailGb: 100, mailInfrequentAccessShare: 0.75 };
         const estimate = estimateCost([
             resource("aws:efs/fileSystem:FileSystem", "tiered", { encrypted: true, lifecyclePolicies: [{ transitionToIa: "AFTER_30_DAYS" }] }),
             resource("aws:efs/fileSystem:FileSystem", "flat", { encrypted: true }),
+            resource("aws:efs/fileSystem:FileSystem", "elastic", { encrypted: true, throughputMode: "elastic", lifecyclePolicies: [{ transitionToIa: "AFTER_30_DAYS" }] }),
             resource("aws:route53/zone:Zone", "zone", { name: "example.com" }),
             resource("aws:ec2/vpcEndpoint:VpcEndpoint", "gateway", { vpcEndpointType: "Gateway" }),
             resource("aws:ec2/vpcEndpoint:VpcEndpoint", "interface", { vpcEndpointType: "Interface", subnetIds: ["a", "b"] }),
@@ -53,6 +54,10 @@ describe("cost estimate by resource type", () => {
         ], { usage });
         near(lineOf(estimate, "tiered").monthlyUsd, 25 * PRICES.efs.standardGbMonth + 75 * PRICES.efs.infrequentAccessGbMonth, "EFS with IA");
         near(lineOf(estimate, "flat").monthlyUsd, 100 * PRICES.efs.standardGbMonth, "EFS without lifecycle");
+        // Elastic Throughput: a cheaper Infrequent Access tier, and the month's new mail (5% of 100 GB) written and read.
+        const elastic = PRICES.efs.elasticThroughput;
+        near(lineOf(estimate, "elastic").monthlyUsd, 25 * PRICES.efs.standardGbMonth + 75 * elastic.infrequentAccessGbMonth + 5 * (elastic.writeGb + elastic.readGb), "EFS with Elastic Throughput");
+        assert.ok(elastic.infrequentAccessGbMonth < PRICES.efs.infrequentAccessGbMonth, "Elastic Throughput's Infrequent Access tier is the cheaper one");
         near(lineOf(estimate, "zone").monthlyUsd, PRICES.route53.hostedZoneMonth + (DEFAULT_USAGE.dnsQueriesPerZonePerMonth / 1e6) * PRICES.route53.standardQueriesMillion, "zone");
         assert.equal(lineOf(estimate, "gateway").monthlyUsd, 0);
         near(lineOf(estimate, "interface").monthlyUsd, 2 * PRICES.vpc.interfaceEndpointHourPerZone * H + DEFAULT_USAGE.interfaceEndpointGbPerMonth * PRICES.vpc.interfaceEndpointGb, "interface endpoint");
