@@ -5,11 +5,12 @@
  */
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as ts from "typescript";
 import { parse } from "yaml";
+import { CACHE_ROOT, entryName } from "../../lib/buildCache";
 import { RUNNER_PRELOAD, runtimeNodeArgs } from "../../plan/runtime";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -20,7 +21,11 @@ describe("Pulumi runtime settings", () => {
     const packageJson = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { main: string };
     let dir: string;
     before(() => (dir = mkdtempSync(path.join(tmpdir(), "cabalmail-runtime-"))));
-    after(() => rmSync(dir, { recursive: true, force: true }));
+    after(() => {
+        // The loader kept a transpiled copy of each program written here: they go with it.
+        for (const file of readdirSync(dir)) rmSync(path.join(CACHE_ROOT, "ts", `${entryName(path.join(dir, file))}.js`), { force: true });
+        rmSync(dir, { recursive: true, force: true });
+    });
 
     const runWithLoader = (program: string, env: Record<string, string> = {}) =>
         spawnSync(process.execPath, ["--require", LOADER, program], { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8" });
@@ -93,7 +98,6 @@ describe("Pulumi runtime settings", () => {
 
     it("keeps transpiled files for the next run, and transpiles again a file whose source changed", () => {
         const program = path.join(dir, "cached.ts");
-        const { entryName, CACHE_ROOT } = require("../../lib/buildCache") as typeof import("../../lib/buildCache");
         const entry = path.join(CACHE_ROOT, "ts", `${entryName(program)}.js`);
         rmSync(entry, { force: true });
         writeFileSync(program, "const answer: number = 1;\nconsole.log(`answer ${answer}`);\n");
