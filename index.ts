@@ -86,7 +86,7 @@ const mailServer = new MailServer("mailserver", {
 // ── Address API: the HTTP API and functions behind the `cabalmail` CLI (per-address DNS in the mail zones) ──────
 const addressApi = new AddressApi("address-api", {
     identity,
-    table: { name: addressStore.tableName, arn: addressStore.tableArn, userIndexArn: addressStore.userIndexArn, subdomainIndexArn: addressStore.subdomainIndexArn },
+    addressStore,
     mailDomains: config.mailDomains,
     controlDomain: config.controlDomain,
     hostedZoneIds: mailDns.hostedZoneIds,

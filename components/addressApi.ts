@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BUNDLE_HANDLER, bundleArchive } from "../api/bundle";
 import { type Permission, ROUTES, type RouteSpec } from "../api/src/routes";
 import { API_ENV } from "../api/src/settings";
+import type { AddressTableRef } from "./addressStore";
 
 /** Arguments of the AddressApi component. */
 export interface AddressApiArgs {
@@ -14,13 +15,8 @@ export interface AddressApiArgs {
         /** `https://cognito-idp.<region>.amazonaws.com/<pool id>`. */
         issuerUrl: pulumi.Input<string>;
     };
-    /** The AddressStore table's name, ARN and index ARNs. */
-    table: {
-        name: pulumi.Input<string>;
-        arn: pulumi.Input<string>;
-        userIndexArn: pulumi.Input<string>;
-        subdomainIndexArn: pulumi.Input<string>;
-    };
+    /** The address table (the AddressStore component): its name, ARN and index ARNs. */
+    addressStore: AddressTableRef;
     /** Apex domains on which addresses are created (lower case). */
     mailDomains: string[];
     /** The operator's domain: the MX target, SPF include and DKIM key live there. Must not be a mail domain. */
@@ -77,7 +73,7 @@ export class AddressApi extends pulumi.ComponentResource {
     constructor(name: string, args: AddressApiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cabalmail:index:AddressApi", name, {}, opts);
         const settings = { ...DEFAULTS, ...Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined)) } as typeof DEFAULTS & AddressApiArgs;
-        const { mailDomains, controlDomain, identity, table } = settings;
+        const { mailDomains, controlDomain, identity, addressStore: table } = settings;
         if (!Array.isArray(mailDomains) || mailDomains.length === 0) throw new Error(`AddressApi ${name}: mailDomains is empty; pass at least one mail domain`);
         for (const domain of [...mailDomains, controlDomain]) {
             if (typeof domain !== "string" || !DOMAIN_RE.test(domain)) throw new Error(`AddressApi ${name}: ${JSON.stringify(domain)} is not a lower-case domain name such as example.com (check mailDomains and controlDomain)`);
@@ -120,7 +116,7 @@ export class AddressApi extends pulumi.ComponentResource {
         }, { parent: this });
 
         const statementFor = (permission: Permission): PolicyStatement => {
-            if (permission.startsWith("table:")) return { Effect: "Allow", Action: [`dynamodb:${permission.slice("table:".length)}`], Resource: table.arn };
+            if (permission.startsWith("table:")) return { Effect: "Allow", Action: [`dynamodb:${permission.slice("table:".length)}`], Resource: table.tableArn };
             if (permission === "byUserIndex:Query") return { Effect: "Allow", Action: ["dynamodb:Query"], Resource: table.userIndexArn };
             if (permission === "bySubdomainIndex:Query") return { Effect: "Allow", Action: ["dynamodb:Query"], Resource: table.subdomainIndexArn };
             if (permission === "dns:ChangeRecords") {
@@ -140,7 +136,7 @@ export class AddressApi extends pulumi.ComponentResource {
         };
 
         const environment = {
-            [API_ENV.tableName]: table.name,
+            [API_ENV.tableName]: table.tableName,
             [API_ENV.mailDomains]: mailDomains.join(","),
             [API_ENV.controlDomain]: controlDomain,
             [API_ENV.hostedZoneIds]: hostedZoneIds.apply((zones) => JSON.stringify(zones)),

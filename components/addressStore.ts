@@ -10,6 +10,18 @@ export interface AddressStoreArgs {
 
 const DEFAULTS = { protect: false };
 
+/** The address table as the components that use it take it: an AddressStore itself, or the same outputs. */
+export interface AddressTableRef {
+    /** The table's name. */
+    tableName: pulumi.Input<string>;
+    /** The table's ARN. */
+    tableArn: pulumi.Input<string>;
+    /** The ARN of the `byUser` index. */
+    userIndexArn: pulumi.Input<string>;
+    /** The ARN of the `bySubdomain` index. */
+    subdomainIndexArn: pulumi.Input<string>;
+}
+
 /**
  * The address table. One item per address, in the shape of `AddressItem` (lib/address.ts):
  *
@@ -26,7 +38,7 @@ const DEFAULTS = { protect: false };
  * The mail servers read it on every SMTP transaction (GetItem by address); the address API writes it and lists a
  * user's addresses through `byUser`, and asks `bySubdomain` whether a subdomain's DNS is still needed.
  */
-export class AddressStore extends pulumi.ComponentResource {
+export class AddressStore extends pulumi.ComponentResource implements AddressTableRef {
     public readonly tableName: pulumi.Output<string>;
     public readonly tableArn: pulumi.Output<string>;
     public readonly userIndexArn: pulumi.Output<string>;

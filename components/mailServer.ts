@@ -7,6 +7,7 @@ import * as tls from "@pulumi/tls";
 import { DKIM_SELECTOR, mailHosts } from "../lib/address";
 import { fargateMemoryChoices, LOG_RETENTION_DAYS, SES_MESSAGE_SIZE_LIMIT } from "../lib/mailServerLimits";
 import { MAIL_ENV, MAIL_HEALTH_CHECKS, MAIL_MOUNTS, MAIL_PORTS, MAIL_TIER_NAMES, type MailTierName } from "../lib/mailTiers";
+import type { AddressTableRef } from "./addressStore";
 import { ecrRepositoryArnOf, ecsTasksTrustPolicy, mailExecutionRolePolicy, mailTaskRolePolicy, sesRelayPolicy } from "./mailTierPolicies";
 
 /** Size, count and image of one mail tier's Fargate service. */
@@ -68,17 +69,8 @@ export interface MailServerArgs {
         /** Its ARN. */
         outboundQueueAccessPointArn: pulumi.Input<string>;
     };
-    /** The address table (from the AddressStore component): read, never written, by every tier. */
-    addressStore: {
-        /** The table's name (the containers' ADDRESS_TABLE). */
-        tableName: pulumi.Input<string>;
-        /** The table's ARN. */
-        tableArn: pulumi.Input<string>;
-        /** The ARN of the `byUser` index. */
-        userIndexArn: pulumi.Input<string>;
-        /** The ARN of the `bySubdomain` index. */
-        subdomainIndexArn: pulumi.Input<string>;
-    };
+    /** The address table (the AddressStore component): read, never written, by every tier; its name is the containers' ADDRESS_TABLE. */
+    addressStore: AddressTableRef;
     /** The control domain's hosted zone (MailDns): host names, SPF, DMARC and the DKIM key go there. */
     controlZoneId: pulumi.Input<string>;
     /** Mail domain → hosted zone id (MailDns): the SES identities' DKIM records go there in `ses` mode. */
