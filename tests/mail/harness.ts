@@ -47,9 +47,6 @@ import { CuttableProxy, SmtpSink, startLoadBalancer, waitForPort, waitForPortClo
 
 const run = promisify(execFile);
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require("dynalite") as (options: Record<string, unknown>) => import("node:net").Server;
-
 export interface MailHarnessOptions {
     /** First of 20 consecutive loopback ports the harness may use. */
     basePort: number;
@@ -123,7 +120,8 @@ export interface MailHarness {
     deleteAddress(address: string): Promise<void>;
     /** Every message in a user's INBOX, read over IMAP as that user. */
     readInbox(user: string, password: string): Promise<{ uid: number; source: Buffer }[]>;
-    dynamo: { cut(): Promise<void>; restore(): Promise<void> };
+    /** Cuts and restores the network to dynalite; `pid` is dynalite's process (bench/ reads its CPU time). */
+    dynamo: { cut(): Promise<void>; restore(): Promise<void>; pid: number };
     /** The user pool as the imap tier's resolver reaches it (cognito-local behind a proxy), when imap runs. */
     userPool?: { cut(): Promise<void>; restore(): Promise<void> };
     resolvers: Partial<Record<MailTierName, ResolverControl>>;
@@ -182,10 +180,11 @@ export async function startMailHarness(options: MailHarnessOptions): Promise<Mai
     };
 
     try {
-        // DynamoDB: dynalite in this process, reached through a proxy that can be cut.
-        const dynaliteServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-        await new Promise<void>((resolve, reject) => dynaliteServer.once("error", reject).listen(port.dynalite, "127.0.0.1", () => resolve()));
-        cleanups.push(() => new Promise<void>((resolve) => dynaliteServer.close(() => resolve())));
+        // DynamoDB: dynalite in a process of its own, as DynamoDB is a service of its own (in this process its work
+        // would hold up the simulated load balancer's, and every SMTP session with it), reached through a proxy
+        // that can be cut.
+        const dynaliteProcess = await startDynaliteProcess(port.dynalite);
+        cleanups.push(() => stopChild(dynaliteProcess));
         const dynamoProxy = new CuttableProxy(port.dynamo, port.dynalite);
         await dynamoProxy.open();
         cleanups.push(() => dynamoProxy.close());
@@ -230,7 +229,7 @@ export async function startMailHarness(options: MailHarnessOptions): Promise<Mai
             region: REGION,
             mailDomains,
             controlDomain,
-            dynamo: { cut: () => dynamoProxy.close(), restore: () => dynamoProxy.open() },
+            dynamo: { cut: () => dynamoProxy.close(), restore: () => dynamoProxy.open(), pid: dynaliteProcess.pid! },
             resolvers: {},
             postfix: {},
         });
@@ -465,6 +464,23 @@ async function awsJson(endpoint: string, target: string, jsonVersion: "1.0" | "1
     const text = await response.text();
     if (!response.ok) throw new Error(`${target} failed (${response.status}): ${text}`);
     return text ? (JSON.parse(text) as Record<string, any>) : {};
+}
+
+/** dynalite listening on 127.0.0.1:`port`, in a child process of its own (stopped with `stopChild`). */
+async function startDynaliteProcess(port: number): Promise<ChildProcess> {
+    const script = `require(${JSON.stringify(require.resolve("dynalite"))})({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 })
+        .listen(${port}, "127.0.0.1", () => process.send("listening"))
+        .once("error", (err) => { process.stderr.write(String(err)); process.exit(1); });`;
+    const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "ignore", "pipe", "ipc"] });
+    let stderr = "";
+    child.stderr!.on("data", (d) => (stderr += d));
+    await new Promise<void>((resolve, reject) => {
+        child.once("message", () => resolve());
+        child.once("exit", (code) => reject(new Error(`dynalite exited with ${code} before listening on ${port}: ${stderr.trim()}`)));
+    });
+    // Connected for "message" only: let the harness's process exit without waiting for the channel.
+    child.disconnect();
+    return child;
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
