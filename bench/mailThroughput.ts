@@ -78,10 +78,11 @@ interface Rate {
 
 /** Busy and total clock ticks (10 ms) of all cores so far, from /proc/stat's first line. */
 function machineTicks(): { busy: number; total: number } {
-    const fields = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
-    const total = fields.reduce((a, b) => a + b, 0);
-    // idle and iowait are fields 4 and 5 of the "cpu" line.
-    return { busy: total - fields[3] - fields[4], total };
+    // user nice system idle iowait irq softirq steal guest guest_nice; guest time is already in user and nice, and
+    // steal is time the hypervisor gave to others: neither is this machine's work.
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    const busy = user + nice + system + irq + softirq;
+    return { busy, total: busy + idle + iowait + steal };
 }
 
 /** User + system CPU milliseconds a process has used so far (from /proc, in clock ticks of 10 ms). */
