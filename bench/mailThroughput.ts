@@ -51,6 +51,18 @@ function countDelivered(mail: MailHarness, user: string): number {
     return count;
 }
 
+/**
+ * Removes a user's delivered messages, so that each measurement starts with an empty Maildir: a mailbox that grows
+ * by thousands of messages per run makes every later run slower (Dovecot's and this script's directory reads), which
+ * would favour whichever path was measured first.
+ */
+function emptyMaildir(mail: MailHarness, user: string): void {
+    for (const sub of ["new", "cur"]) {
+        const dir = path.join(mail.mailboxRoot, user, "Maildir", sub);
+        if (fs.existsSync(dir)) for (const name of fs.readdirSync(dir)) fs.rmSync(path.join(dir, name));
+    }
+}
+
 async function smtpSource(port: number, messages: number, recipient: string, unique: boolean): Promise<void> {
     await new Promise<void>((resolve, reject) => {
         const child = spawn("smtp-source", [...(unique ? ["-N"] : []), "-d", "-l", "2048", "-m", String(messages), "-s", String(SESSIONS), "-f", "load@sender.example.net", "-t", recipient, `127.0.0.1:${port}`], { stdio: ["ignore", "ignore", "pipe"] });
@@ -113,7 +125,7 @@ async function measure(mail: MailHarness, port: number, user: string, recipient:
     const delivered = Number(process.hrtime.bigint() - start) / 1e9;
     const ticks = machineTicks();
     const cpu = process.cpuUsage(cpuBefore);
-    return {
+    const rate: Rate = {
         accepted: messages / accepted,
         delivered: messages / delivered,
         machineCpuMs: ((ticks.busy - ticksBefore.busy) * 10) / messages,
@@ -122,6 +134,8 @@ async function measure(mail: MailHarness, port: number, user: string, recipient:
         proxyCpuMs: (cpu.user + cpu.system) / 1000 / messages,
         resolverCpuMs: (processCpuMs(resolverPid) - resolverCpuBefore) / messages,
     };
+    emptyMaildir(mail, user);
+    return rate;
 }
 
 async function startBaseline(mail: MailHarness, addresses: string[]): Promise<{ postfix: PostfixControl; port: number; close(): Promise<void> }> {
@@ -193,8 +207,10 @@ async function main(): Promise<void> {
             const resolved: Rate[] = [];
             const hashed: Rate[] = [];
             for (let round = 0; round < ROUNDS; round++) {
-                resolved.push(await measure(mail, mail.smtpInPort, RESOLVED_USER, "load@acme.example.com", MESSAGES, workload.unique));
-                hashed.push(await measure(mail, baseline.port, BASELINE_USER, "load@acme.example.com", MESSAGES, workload.unique));
+                // Alternating which path goes first, so that neither always follows the other's leftover work.
+                const measureResolved = async () => resolved.push(await measure(mail, mail.smtpInPort, RESOLVED_USER, "load@acme.example.com", MESSAGES, workload.unique));
+                const measureHashed = async () => hashed.push(await measure(mail, baseline!.port, BASELINE_USER, "load@acme.example.com", MESSAGES, workload.unique));
+                for (const measureOne of round % 2 === 0 ? [measureResolved, measureHashed] : [measureHashed, measureResolved]) await measureOne();
                 process.stdout.write(`  round ${round + 1}: resolver ${resolved[round].accepted.toFixed(0)} accepted/s, ${resolved[round].delivered.toFixed(0)} delivered/s; hash map ${hashed[round].accepted.toFixed(0)} accepted/s, ${hashed[round].delivered.toFixed(0)} delivered/s\n`);
             }
             const acceptedRatio = mean(resolved, "accepted") / mean(hashed, "accepted");
