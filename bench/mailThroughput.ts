@@ -11,7 +11,7 @@
  *     probing as a sender would (target ≤ 1 s each). Each probe first primes Postfix's and the resolver's view
  *     with the old answer, which is the worst case.
  *
- *   npx ts-node --transpile-only bench/mailThroughput.ts [--messages 2000] [--sessions 8] [--rounds 2]
+ *   npx ts-node --transpile-only bench/mailThroughput.ts [--messages 2000] [--sessions 8] [--rounds 4]
  *
  * Needs root and Debian's postfix, dovecot-imapd and dovecot-lmtpd (like tests/mail). Ports 20900-20939.
  */
@@ -36,7 +36,7 @@ function option(name: string, fallback: number): number {
 
 const MESSAGES = option("--messages", 2000);
 const SESSIONS = option("--sessions", 8);
-const ROUNDS = option("--rounds", 2);
+const ROUNDS = option("--rounds", 4);
 const LATENCY_SAMPLES = option("--latency-samples", 10);
 const BASE_PORT = 20900;
 const RESOLVED_USER = "viaresolver";
