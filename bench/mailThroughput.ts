@@ -82,7 +82,7 @@ interface Rate {
     busy: number;
     /** CPU milliseconds per message in dynalite's process (the DynamoDB stand-in). */
     dynaliteCpuMs: number;
-    /** CPU milliseconds per message in this process: the simulated load balancer and the cuttable DynamoDB proxy. */
+    /** CPU milliseconds per message in this process: the simulated load balancer, the cuttable DynamoDB proxy and the polling of the Maildir. */
     proxyCpuMs: number;
     /** CPU milliseconds per message spent in the smtp-in resolver process. */
     resolverCpuMs: number;
