@@ -12,6 +12,7 @@
  * "created → accepted" may take); a batch failure fails exactly its keys, temporarily, and nothing is cached.
  */
 import { AttributeValue, BatchGetItemCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { ADDRESS_TABLE_KEYS, AddressItem, parseAddress } from "../../lib/address";
 
 /** The table (or the network to it) failed: the caller must answer with a temporary error, never a bounce. */
@@ -95,7 +96,8 @@ export class AddressDirectory {
             credentials: options.credentials,
             maxAttempts: 2,
             // Resolve the middleware stack once per command class, not on every request: this client never changes
-            // its middleware, and the lookup path is CPU-bound on a busy host.
+            // its middleware, and the lookup path is CPU-bound on a busy host. (lib-dynamodb's document client refuses
+            // this option, so items are unmarshalled here with its own util-dynamodb.)
             cacheMiddleware: true,
             requestHandler: { connectionTimeout: 1000, requestTimeout: options.requestTimeoutMs ?? 2000 },
         });
@@ -193,7 +195,7 @@ export class AddressDirectory {
             for (let attempt = 0; ; attempt++) {
                 const result = await this.client.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }));
                 for (const raw of result.Responses?.[table] ?? []) {
-                    const item = fromAttributeValues(raw) as unknown as AddressItem;
+                    const item = unmarshall(raw) as AddressItem;
                     const key = raw[keyName]?.S;
                     const waiting = key === undefined ? undefined : batch.get(key);
                     if (!waiting) continue;
@@ -228,25 +230,4 @@ export class AddressDirectory {
     private evictExpired(now: number): void {
         for (const [key, entry] of this.cache) if (entry.expires <= now) this.cache.delete(key);
     }
-}
-
-/** A DynamoDB item (attribute values) as plain JavaScript, as lib-dynamodb's document client returns it. */
-export function fromAttributeValues(item: Record<string, AttributeValue>): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(item)) out[name] = fromAttributeValue(value);
-    return out;
-}
-
-function fromAttributeValue(value: AttributeValue): unknown {
-    if (value.S !== undefined) return value.S;
-    if (value.N !== undefined) return Number(value.N);
-    if (value.BOOL !== undefined) return value.BOOL;
-    if (value.NULL !== undefined) return null;
-    if (value.B !== undefined) return value.B;
-    if (value.M !== undefined) return fromAttributeValues(value.M);
-    if (value.L !== undefined) return value.L.map(fromAttributeValue);
-    if (value.SS !== undefined) return new Set(value.SS);
-    if (value.NS !== undefined) return new Set(value.NS.map(Number));
-    if (value.BS !== undefined) return new Set(value.BS);
-    return undefined;
 }
