@@ -56,16 +56,22 @@ interface KeptBundle {
     text: string;
 }
 
+/** A project file's content, or undefined when it does not exist (or cannot be read). */
+function readProjectFile(file: string): Buffer | undefined {
+    try {
+        return readFileSync(path.join(PROJECT_ROOT, file));
+    } catch {
+        return undefined;
+    }
+}
+
 /** The hash of a project file's content, each file read once per run (the handlers share most of their files). */
 const inputHashes = new Map<string, string>();
 function inputHash(file: string): string {
     let known = inputHashes.get(file);
     if (known === undefined) {
-        try {
-            known = hash(readFileSync(path.join(PROJECT_ROOT, file)));
-        } catch {
-            known = "missing";
-        }
+        const content = readProjectFile(file);
+        known = content === undefined ? "missing" : hash(content);
         inputHashes.set(file, known);
     }
     return known;
@@ -76,13 +82,8 @@ let toolchain: string | undefined;
 
 /** What the bundle of `entry` is built with besides its own files: the toolchain and its options. */
 function builtWith(entry: string): string {
-    const read = (file: string) => {
-        try {
-            return readFileSync(path.join(PROJECT_ROOT, file));
-        } catch {
-            return "";
-        }
-    };
+    // A missing lockfile or tsconfig.json counts as an empty one.
+    const read = (file: string) => readProjectFile(file) ?? "";
     toolchain ??= hash(require("esbuild/package.json").version, read("package-lock.json"), read("tsconfig.json"));
     return hash(toolchain, JSON.stringify(bundleOptions(entry)));
 }
