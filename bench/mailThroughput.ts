@@ -19,7 +19,7 @@ import { execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { MailHarness, PostfixControl, startMailHarness, startPostfix } from "../tests/mail/harness";
+import { MailHarness, PostfixControl, procStatFields, startMailHarness, startPostfix } from "../tests/mail/harness";
 import { startLoadBalancer } from "../tests/mail/netTools";
 import { rcptReplies } from "../tests/mail/smtpProbe";
 import { MAILBOX_DOMAIN } from "../mail/src/resolver";
@@ -100,9 +100,9 @@ function machineTicks(): { busy: number; total: number } {
 /** User + system CPU milliseconds a process has used so far (from /proc, in clock ticks of 10 ms). */
 function processCpuMs(pid: number | undefined): number {
     if (!pid) return 0;
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // utime and stime are fields 14 and 15 of /proc/<pid>/stat; fields[0] here is field 3.
+    const fields = procStatFields(pid);
+    if (!fields) throw new Error(`process ${pid} is gone: its CPU time cannot be read`);
+    // utime and stime are fields 14 and 15 of /proc/<pid>/stat; fields[0] is field 3.
     return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 

@@ -509,21 +509,23 @@ async function waitForExit(pids: number[], timeoutMs: number): Promise<void> {
     }
 }
 
+/**
+ * Fields 3 onward of /proc/<pid>/stat (so index 0 is field 3, the state), or undefined when the process is gone.
+ * The command name (field 2) is in parentheses and may contain spaces, so fields are counted from its end.
+ */
+export function procStatFields(pid: number): string[] | undefined {
+    try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    } catch {
+        return undefined;
+    }
+}
+
 /** The direct children of a process, from /proc (no dependency on procps). */
 async function childPids(pid: number): Promise<number[]> {
-    const children: number[] = [];
-    for (const entry of fs.readdirSync("/proc")) {
-        if (!/^\d+$/.test(entry)) continue;
-        try {
-            const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-            // Field 4 is the parent pid; the command name (field 2) is in parentheses and may contain spaces.
-            const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-            if (parent === pid) children.push(Number(entry));
-        } catch {
-            // The process ended while we looked.
-        }
-    }
-    return children;
+    // Field 4 is the parent pid.
+    return fs.readdirSync("/proc").filter((entry) => /^\d+$/.test(entry) && Number(procStatFields(Number(entry))?.[1]) === pid).map(Number);
 }
 
 /** Renders the tier's shipped templates with these overrides and starts a Postfix instance on them. */
