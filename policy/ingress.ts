@@ -53,7 +53,7 @@ function portRange(protocol: string, fromPort: unknown, toPort: unknown): { from
 /** Every ingress permission a resource of one of INGRESS_TYPES grants; none for other types. */
 export function ingressOf(type: string, props: Record<string, any>): Ingress[] {
     switch (type) {
-        case SECURITY_GROUP:
+        case SECURITY_GROUP: {
             const rules = known(() => props.ingress);
             return (Array.isArray(rules) ? rules : []).map((rule: Record<string, any>) => {
                 const protocol = protocolName(rule.protocol);
@@ -66,6 +66,7 @@ export function ingressOf(type: string, props: Record<string, any>): Ingress[] {
                     prefixLists: list(() => rule.prefixListIds),
                 };
             });
+        }
         case SECURITY_GROUP_RULE: {
             if (props.type !== "ingress") return [];
             const protocol = protocolName(props.protocol);
